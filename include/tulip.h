@@ -1,0 +1,305 @@
+/* tulip: asyncio for C.
+ *
+ * An event loop (on libuv), tasks with their own stacks so that a suspension
+ * point is an ordinary call, cancellation and timeouts that cannot be
+ * swallowed by accident, and the asyncio toolbox on top. One header; the
+ * reference is docs/reference/, the design docs/design.md.
+ *
+ * Every function that can fail returns a negative TL_E* code (libuv's error
+ * numbers: the negated errno on Unix). Each prototype's comment says whether
+ * the call suspends (may switch tasks) and what it can fail with.
+ */
+#ifndef TULIP_H
+#define TULIP_H
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(TULIP_BUILDING) && defined(__GNUC__)
+#define TL_EXTERN __attribute__((visibility("default")))
+#else
+#define TL_EXTERN
+#endif
+
+#define TULIP_VERSION_MAJOR 0
+#define TULIP_VERSION_MINOR 1
+#define TULIP_VERSION_PATCH 0
+#define TULIP_VERSION_STRING "0.1.0"
+
+TL_EXTERN const char *tl_version(void);
+
+/* ======================================================================
+ * Errors
+ *
+ * Negative ints, the same numbers as libuv's UV_E* codes, so a libuv error
+ * passes through untranslated. TL_ECANCELED and TL_ETIMEDOUT are what a
+ * suspension point returns when cancellation or a timeout scope ends it.
+ * ====================================================================== */
+
+/* XX(name, value, message) */
+#define TL_ERRNO_MAP(XX)                                                                         \
+    XX(E2BIG, -E2BIG, "argument list too long")                                                  \
+    XX(EACCES, -EACCES, "permission denied")                                                     \
+    XX(EADDRINUSE, -EADDRINUSE, "address already in use")                                        \
+    XX(EADDRNOTAVAIL, -EADDRNOTAVAIL, "address not available")                                   \
+    XX(EAFNOSUPPORT, -EAFNOSUPPORT, "address family not supported")                              \
+    XX(EAGAIN, -EAGAIN, "resource temporarily unavailable")                                      \
+    XX(EAI_ADDRFAMILY, -3000, "address family not supported")                                    \
+    XX(EAI_AGAIN, -3001, "temporary failure")                                                    \
+    XX(EAI_BADFLAGS, -3002, "bad ai_flags value")                                                \
+    XX(EAI_CANCELED, -3003, "request canceled")                                                  \
+    XX(EAI_FAIL, -3004, "permanent failure")                                                     \
+    XX(EAI_FAMILY, -3005, "ai_family not supported")                                             \
+    XX(EAI_MEMORY, -3006, "out of memory")                                                       \
+    XX(EAI_NODATA, -3007, "no address")                                                          \
+    XX(EAI_NONAME, -3008, "unknown node or service")                                             \
+    XX(EAI_SERVICE, -3010, "service not available for socket type")                              \
+    XX(EAI_SOCKTYPE, -3011, "socket type not supported")                                         \
+    XX(EALREADY, -EALREADY, "connection already in progress")                                    \
+    XX(EBADF, -EBADF, "bad file descriptor")                                                     \
+    XX(EBUSY, -EBUSY, "resource busy or locked")                                                 \
+    XX(ECANCELED, -ECANCELED, "operation canceled")                                              \
+    XX(ECONNABORTED, -ECONNABORTED, "software caused connection abort")                          \
+    XX(ECONNREFUSED, -ECONNREFUSED, "connection refused")                                        \
+    XX(ECONNRESET, -ECONNRESET, "connection reset by peer")                                      \
+    XX(EEXIST, -EEXIST, "file already exists")                                                   \
+    XX(EFAULT, -EFAULT, "bad address in system call argument")                                   \
+    XX(EFBIG, -EFBIG, "file too large")                                                          \
+    XX(EHOSTUNREACH, -EHOSTUNREACH, "host is unreachable")                                       \
+    XX(EINTR, -EINTR, "interrupted system call")                                                 \
+    XX(EINVAL, -EINVAL, "invalid argument")                                                      \
+    XX(EIO, -EIO, "i/o error")                                                                   \
+    XX(EISCONN, -EISCONN, "socket is already connected")                                         \
+    XX(EISDIR, -EISDIR, "illegal operation on a directory")                                      \
+    XX(ELOOP, -ELOOP, "too many symbolic links encountered")                                     \
+    XX(EMFILE, -EMFILE, "too many open files")                                                   \
+    XX(EMSGSIZE, -EMSGSIZE, "message too long")                                                  \
+    XX(ENAMETOOLONG, -ENAMETOOLONG, "name too long")                                             \
+    XX(ENETDOWN, -ENETDOWN, "network is down")                                                   \
+    XX(ENETUNREACH, -ENETUNREACH, "network is unreachable")                                      \
+    XX(ENFILE, -ENFILE, "file table overflow")                                                   \
+    XX(ENOBUFS, -ENOBUFS, "no buffer space available")                                           \
+    XX(ENODEV, -ENODEV, "no such device")                                                        \
+    XX(ENOENT, -ENOENT, "no such file or directory")                                             \
+    XX(ENOMEM, -ENOMEM, "not enough memory")                                                     \
+    XX(ENOSPC, -ENOSPC, "no space left on device")                                               \
+    XX(ENOSYS, -ENOSYS, "function not implemented")                                              \
+    XX(ENOTCONN, -ENOTCONN, "socket is not connected")                                           \
+    XX(ENOTDIR, -ENOTDIR, "not a directory")                                                     \
+    XX(ENOTEMPTY, -ENOTEMPTY, "directory not empty")                                             \
+    XX(ENOTSOCK, -ENOTSOCK, "socket operation on non-socket")                                    \
+    XX(ENOTSUP, -ENOTSUP, "operation not supported on socket")                                   \
+    XX(EOVERFLOW, -EOVERFLOW, "value too large for defined data type")                           \
+    XX(EPERM, -EPERM, "operation not permitted")                                                 \
+    XX(EPIPE, -EPIPE, "broken pipe")                                                             \
+    XX(EPROTO, -EPROTO, "protocol error")                                                        \
+    XX(ERANGE, -ERANGE, "result too large")                                                      \
+    XX(EROFS, -EROFS, "read-only file system")                                                   \
+    XX(ESHUTDOWN, -ESHUTDOWN, "cannot send after transport endpoint shutdown")                   \
+    XX(ESPIPE, -ESPIPE, "invalid seek")                                                          \
+    XX(ESRCH, -ESRCH, "no such process")                                                         \
+    XX(ETIMEDOUT, -ETIMEDOUT, "connection timed out")                                            \
+    XX(EXDEV, -EXDEV, "cross-device link not permitted")                                         \
+    XX(EOF, -4095, "end of file")
+
+enum tl_errno {
+#define TL__ERRNO_ENUM(name, value, msg) TL_##name = (value),
+    TL_ERRNO_MAP(TL__ERRNO_ENUM)
+#undef TL__ERRNO_ENUM
+};
+
+/* "operation canceled" for TL_ECANCELED; "unknown error" for anything else. */
+TL_EXTERN const char *tl_strerror(int err);
+/* "ECANCELED" for TL_ECANCELED; "UNKNOWN" for anything else. */
+TL_EXTERN const char *tl_err_name(int err);
+
+/* ======================================================================
+ * Running: asyncio.run, the loop, plain callbacks
+ *
+ * A loop belongs to one thread. tl_run() is asyncio.run(): it makes a loop,
+ * runs main as a task, cancels and awaits what is left, closes the loop.
+ * tl_call_soon() and friends schedule plain callbacks with no stack of their
+ * own, the cheapest unit of work.
+ * ====================================================================== */
+
+typedef struct tl_loop tl_loop;
+typedef struct tl_task tl_task;
+typedef struct tl_future tl_future;
+typedef struct tl_handle tl_handle;
+
+/* The body of a task: a result >= 0, or a negative TL_E* (the C form of raising). */
+typedef int (*tl_fn)(void *arg);
+typedef void (*tl_callback)(void *arg);
+
+/* blocks the thread; main's result, TL_ENOMEM, TL_EINVAL inside a task */
+TL_EXTERN int tl_run(tl_fn main, void *arg);
+
+/* NULL when memory runs out */
+TL_EXTERN tl_loop *tl_loop_new(void);
+/* blocks the thread until main has finished; main's result, TL_ENOMEM, TL_EINVAL (reentrant) */
+TL_EXTERN int tl_loop_run(tl_loop *loop, tl_fn main, void *arg);
+/* cancels and awaits the tasks still alive, then frees the loop; blocks the thread */
+TL_EXTERN void tl_loop_free(tl_loop *loop);
+/* the loop running on this thread, or NULL */
+TL_EXTERN tl_loop *tl_loop_current(void);
+/* the monotonic clock, in seconds */
+TL_EXTERN double tl_time(void);
+
+/* never suspends; NULL when memory runs out. The handle stays valid until the
+ * callback has returned or the handle was cancelled. */
+TL_EXTERN tl_handle *tl_call_soon(tl_callback cb, void *arg);
+/* never suspends; NULL when memory runs out or delay is NaN */
+TL_EXTERN tl_handle *tl_call_later(double delay, tl_callback cb, void *arg);
+/* never suspends; NULL when memory runs out or when is NaN */
+TL_EXTERN tl_handle *tl_call_at(double when, tl_callback cb, void *arg);
+/* never suspends; the callback will not run */
+TL_EXTERN void tl_handle_cancel(tl_handle *h);
+/* from any thread; 0, TL_ENOMEM */
+TL_EXTERN int tl_call_soon_threadsafe(tl_loop *loop, tl_callback cb, void *arg);
+
+/* ======================================================================
+ * Tasks
+ *
+ * A task is a function running on its own stack. tl_create_task() schedules
+ * it (it starts at the loop's next turn, as asyncio's create_task does);
+ * tl_await() suspends the caller until it finishes and returns its result.
+ * The handle is reference counted: tl_task_release() drops it and a task
+ * whose handles are all gone runs on, detached (tl_spawn()).
+ * ====================================================================== */
+
+typedef struct tl_task_opts {
+    const char *name;  /* copied; NULL: "Task-<id>" */
+    size_t stack_size; /* bytes; 0: TL_STACK_DEFAULT */
+} tl_task_opts;
+
+#define TL_STACK_DEFAULT ((size_t)256 * 1024)
+#define TL_STACK_MIN ((size_t)16 * 1024)
+
+/* never suspends; NULL when memory runs out */
+TL_EXTERN tl_task *tl_create_task(tl_fn fn, void *arg);
+/* never suspends; NULL when memory runs out */
+TL_EXTERN tl_task *tl_create_task_ex(tl_fn fn, void *arg, const tl_task_opts *opts);
+/* never suspends; create and release: 0, TL_ENOMEM */
+TL_EXTERN int tl_spawn(tl_fn fn, void *arg);
+/* suspends unless t is done; t's result, TL_ECANCELED, TL_ETIMEDOUT */
+TL_EXTERN int tl_await(tl_task *t);
+/* never suspends; a waiting task wakes with TL_ECANCELED */
+TL_EXTERN void tl_task_cancel(tl_task *t);
+TL_EXTERN bool tl_task_done(const tl_task *t);
+/* done, and its result is TL_ECANCELED */
+TL_EXTERN bool tl_task_cancelled(const tl_task *t);
+/* the result of a finished task; TL_EAGAIN while it runs */
+TL_EXTERN int tl_task_result(tl_task *t);
+/* another handle to the same task */
+TL_EXTERN tl_task *tl_task_retain(tl_task *t);
+TL_EXTERN void tl_task_release(tl_task *t);
+/* the running task, or NULL outside any task */
+TL_EXTERN tl_task *tl_current_task(void);
+TL_EXTERN const char *tl_task_name(const tl_task *t);
+/* 0, TL_ENOMEM */
+TL_EXTERN int tl_task_set_name(tl_task *t, const char *name);
+/* a number unique within the process, counting from 1 */
+TL_EXTERN uint64_t tl_task_id(const tl_task *t);
+/* the loop's tasks that are not done (asyncio.all_tasks): fills out[0..cap) with
+ * new handles (release each) and returns how many tasks there are */
+TL_EXTERN size_t tl_all_tasks(tl_task **out, size_t cap);
+
+/* suspends; 0, TL_ECANCELED, TL_ETIMEDOUT, TL_EINVAL (NaN). tl_sleep(0) lets every
+ * other ready task run once. */
+TL_EXTERN int tl_sleep(double seconds);
+
+/* ======================================================================
+ * Cancellation and timeouts
+ *
+ * tl_task_cancel() is sticky: the suspension point the task waits in returns
+ * TL_ECANCELED, and so does every later one, at once, until the task returns.
+ * A shield marks cleanup whose waits must complete. A timeout scope is
+ * asyncio.timeout(): once its deadline passes, suspension points inside it
+ * return TL_ETIMEDOUT until it is exited. Scopes live in the caller's memory.
+ * ====================================================================== */
+
+/* never suspend; shields nest */
+TL_EXTERN void tl_shield_enter(void);
+TL_EXTERN void tl_shield_exit(void);
+
+typedef struct tl_timeout {
+    /* private: a timer in the loop's heap and the task's scope chain */
+    void *_node[3];
+    uint64_t _when;
+    uint64_t _seq;
+    void (*_fire)(void *);
+    tl_task *_task;
+    struct tl_timeout *_parent;
+    unsigned _shield;
+    unsigned _flags;
+} tl_timeout;
+
+/* never suspend; seconds <= 0 expires at once, INFINITY never */
+TL_EXTERN void tl_timeout_enter(tl_timeout *scope, double seconds);
+TL_EXTERN void tl_timeout_enter_at(tl_timeout *scope, double when);
+/* a new deadline (tl_time() clock; INFINITY: none); no effect once expired */
+TL_EXTERN void tl_timeout_reschedule(tl_timeout *scope, double when);
+/* the deadline, INFINITY when there is none */
+TL_EXTERN double tl_timeout_when(const tl_timeout *scope);
+TL_EXTERN bool tl_timeout_expired(const tl_timeout *scope);
+/* never suspends; TL_ETIMEDOUT if the deadline passed inside, else 0 */
+TL_EXTERN int tl_timeout_exit(tl_timeout *scope);
+
+/* ======================================================================
+ * Futures
+ *
+ * A future is a result that is set later, by anyone on the loop. Awaiting a
+ * future from a task that is then cancelled cancels the future, as asyncio
+ * does. Done callbacks run from the loop, soon after the future completes.
+ * ====================================================================== */
+
+typedef void (*tl_future_cb)(tl_future *f, void *arg);
+
+/* NULL when memory runs out; a loop must be running on this thread */
+TL_EXTERN tl_future *tl_future_new(void);
+/* never suspend; 0, TL_EINVAL (done already, or a negative result) */
+TL_EXTERN int tl_future_set_result(tl_future *f, int result);
+/* never suspends; 0, TL_EINVAL (done already, or err >= 0) */
+TL_EXTERN int tl_future_set_error(tl_future *f, int err);
+/* never suspends; false if f was done already */
+TL_EXTERN bool tl_future_cancel(tl_future *f);
+TL_EXTERN bool tl_future_done(const tl_future *f);
+TL_EXTERN bool tl_future_cancelled(const tl_future *f);
+/* the result or error of a done future; TL_EAGAIN while pending */
+TL_EXTERN int tl_future_result(const tl_future *f);
+/* suspends unless f is done; f's result, TL_ECANCELED, TL_ETIMEDOUT */
+TL_EXTERN int tl_future_await(tl_future *f);
+/* never suspends; 0, TL_ENOMEM */
+TL_EXTERN int tl_future_add_done_callback(tl_future *f, tl_future_cb cb, void *arg);
+/* never suspends; how many registrations were removed */
+TL_EXTERN size_t tl_future_remove_done_callback(tl_future *f, tl_future_cb cb, void *arg);
+TL_EXTERN tl_future *tl_future_retain(tl_future *f);
+TL_EXTERN void tl_future_release(tl_future *f);
+
+/* ======================================================================
+ * Debugging
+ *
+ * Debug mode (TULIP_DEBUG=1 in the environment, or tl_set_debug(true))
+ * reports on stderr: a task or callback that held the loop longer than the
+ * slow threshold (a blocking call in async code), a failed task whose
+ * result nobody retrieved, tasks left alive when the loop closes.
+ * ====================================================================== */
+
+TL_EXTERN void tl_set_debug(bool on);
+TL_EXTERN bool tl_get_debug(void);
+/* seconds; 0.1 by default */
+TL_EXTERN void tl_set_slow_threshold(double seconds);
+/* every task of the current loop as a tree of who awaits whom */
+TL_EXTERN void tl_dump_tasks(FILE *out);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* TULIP_H */

@@ -1,0 +1,112 @@
+/* Plain callbacks (asyncio's call_soon, call_later, call_at): no stack, no
+ * task, the cheapest unit of work. A handle is freed once its callback has
+ * returned, or when it is cancelled. */
+#include <math.h>
+
+#include "internal.h"
+
+enum { H_QUEUED, H_TIMER, H_CANCELLED, H_RUNNING };
+
+struct tl_handle {
+    tl__item item;
+    uint8_t state;
+    tl__timer timer;
+    tl_callback cb;
+    void *arg;
+    tl_loop *loop;
+};
+
+static tl_handle *handle_new(const char *fn, tl_callback cb, void *arg)
+{
+    tl_loop *loop = tl__need_loop(fn);
+    tl_handle *h = tl__malloc(sizeof *h);
+    if (!h)
+        return NULL;
+    h->item.kind = TL__ITEM_CALL;
+    h->cb = cb;
+    h->arg = arg;
+    h->loop = loop;
+    h->timer.fire = NULL;
+    return h;
+}
+
+tl_handle *tl_call_soon(tl_callback cb, void *arg)
+{
+    tl_handle *h = handle_new("tl_call_soon", cb, arg);
+    if (h) {
+        h->state = H_QUEUED;
+        tl__queue_push(&h->loop->ready, &h->item);
+    }
+    return h;
+}
+
+static void handle_fire(void *timer)
+{
+    tl_handle *h = tl__container_of(timer, tl_handle, timer);
+    h->state = H_QUEUED;
+    tl__queue_push(&h->loop->ready, &h->item);
+}
+
+static tl_handle *call_at_ns(const char *fn, uint64_t when, tl_callback cb, void *arg)
+{
+    tl_handle *h = handle_new(fn, cb, arg);
+    if (h) {
+        h->state = H_TIMER;
+        h->timer.fire = handle_fire;
+        tl__timer_add(h->loop, &h->timer, when);
+    }
+    return h;
+}
+
+tl_handle *tl_call_later(double delay, tl_callback cb, void *arg)
+{
+    if (isnan(delay))
+        return NULL;
+    return call_at_ns("tl_call_later", tl__deadline_after(delay), cb, arg);
+}
+
+tl_handle *tl_call_at(double when, tl_callback cb, void *arg)
+{
+    if (isnan(when))
+        return NULL;
+    return call_at_ns("tl_call_at", tl__deadline_at(when), cb, arg);
+}
+
+void tl_handle_cancel(tl_handle *h)
+{
+    switch (h->state) {
+    case H_TIMER:
+        tl__timer_remove(h->loop, &h->timer);
+        tl__free(h);
+        break;
+    case H_QUEUED:
+        h->state = H_CANCELLED; /* freed when the queue reaches it */
+        break;
+    default:
+        break; /* running: cancelling oneself changes nothing */
+    }
+}
+
+void tl__call_run(tl__item *it)
+{
+    tl_handle *h = tl__container_of(it, tl_handle, item);
+    if (h->state != H_CANCELLED) {
+        h->state = H_RUNNING;
+        h->cb(h->arg);
+    }
+    tl__free(h);
+}
+
+void tl__item_drop(tl__item *it)
+{
+    if (it->kind == TL__ITEM_CALL)
+        tl__free(tl__container_of(it, tl_handle, item));
+    else if (it->kind == TL__ITEM_FUTCB)
+        tl__futcb_drop(it);
+}
+
+void tl__timer_drop(tl__timer *t)
+{
+    if (t->fire == handle_fire)
+        tl__free(tl__container_of(t, tl_handle, timer));
+}

@@ -1,0 +1,245 @@
+/* The core's shared structures: the loop, the task, the ready queue, the
+ * timer heap, and the one protocol every suspension point follows.
+ *
+ * The protocol: a task that must wait records what it waits on and how to
+ * detach from it (tl__wait), then parks. Whoever completes the wait calls
+ * tl__wake(task, code), which only appends the task to the ready queue: no
+ * syscall, no malloc. Cancellation and timeouts use the same door: they call
+ * the recorded detach function, then wake the task with TL_ECANCELED or
+ * TL_ETIMEDOUT. A task that was woken and not yet run is no longer waiting,
+ * so a wake-up that races with a cancellation keeps what it delivered.
+ */
+#ifndef TL_INTERNAL_H
+#define TL_INTERNAL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <uv.h>
+
+#include "../ctx/alloc.h"
+#include "../ctx/ctx.h"
+#include "../ctx/stack.h"
+#include "tulip.h"
+
+#define TL__TLS __thread __attribute__((tls_model("initial-exec")))
+
+#define tl__container_of(p, type, field) ((type *)((char *)(p) - offsetof(type, field)))
+
+/* Ends the program over a misuse that would otherwise corrupt memory. */
+void tl__fatal(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
+
+/* ---- ready queue: everything the loop will run next, in FIFO order ---- */
+
+enum tl__item_kind { TL__ITEM_TASK, TL__ITEM_CALL, TL__ITEM_FUTCB, TL__ITEM_STOP };
+
+typedef struct tl__item {
+    struct tl__item *next;
+    uint8_t kind;
+} tl__item;
+
+typedef struct tl__queue {
+    tl__item *head;
+    tl__item **tailp;
+} tl__queue;
+
+static inline void tl__queue_init(tl__queue *q)
+{
+    q->head = NULL;
+    q->tailp = &q->head;
+}
+
+static inline void tl__queue_push(tl__queue *q, tl__item *it)
+{
+    it->next = NULL;
+    *q->tailp = it;
+    q->tailp = &it->next;
+}
+
+static inline tl__item *tl__queue_pop(tl__queue *q)
+{
+    tl__item *it = q->head;
+    if (it && !(q->head = it->next))
+        q->tailp = &q->head;
+    return it;
+}
+
+/* ---- timers: an intrusive pairing heap ordered by (when, seq) ---- */
+
+typedef struct tl__timer tl__timer;
+struct tl__timer {
+    tl__timer *child, *next, *prev; /* prev: previous sibling, or parent */
+    uint64_t when;                  /* uv_hrtime() nanoseconds */
+    uint64_t seq;                   /* FIFO among equal deadlines */
+    void (*fire)(void *self); /* called with the timer itself */
+};
+
+void tl__timer_add(tl_loop *loop, tl__timer *t, uint64_t when);
+void tl__timer_remove(tl_loop *loop, tl__timer *t);
+static inline bool tl__timer_pending(const tl__timer *t)
+{
+    return t->fire && t->prev != NULL;
+}
+/* Fires every timer due by now; returns the earliest deadline left, or UINT64_MAX. */
+uint64_t tl__timers_run(tl_loop *loop, uint64_t now);
+
+/* Seconds (double) to an absolute hrtime deadline, saturating. */
+uint64_t tl__deadline_after(double seconds);
+uint64_t tl__deadline_at(double when);
+
+/* ---- waiters: a task parked in an intrusive list, in its own stack frame ---- */
+
+typedef struct tl__waiter {
+    struct tl__waiter *next, *prev;
+    tl_task *task;
+} tl__waiter;
+
+typedef struct tl__wlist {
+    tl__waiter *head, *tail;
+} tl__wlist;
+
+void tl__wlist_push(tl__wlist *l, tl__waiter *w);
+void tl__wlist_remove(tl__wlist *l, tl__waiter *w);
+/* Wakes every waiter with code, in FIFO order. */
+void tl__wlist_wake_all(tl__wlist *l, int code);
+
+/* ---- tasks ---- */
+
+enum tl__task_state {
+    TL__CREATED, /* in the ready queue, fn not started */
+    TL__READY,   /* in the ready queue */
+    TL__RUNNING,
+    TL__WAITING, /* parked, detach recorded */
+    TL__DONE,
+};
+
+enum tl__task_flags {
+    TL__CANCEL_REQ = 1 << 0, /* tl_task_cancel was called */
+    TL__RETRIEVED = 1 << 1,  /* someone read the result */
+    TL__REPORTED = 1 << 2,   /* debug report already printed */
+    TL__INTERRUPTED = 1 << 3, /* the last wait was ended by cancel or timeout */
+};
+
+enum tl__scope_flags { TL__SCOPE_EXPIRED = 1, TL__SCOPE_ENTERED = 2 };
+
+typedef void (*tl__detach_fn)(tl_task *t, void *ctx);
+
+struct tl_task {
+    tl__item item; /* in the ready queue */
+    uint8_t state;
+    uint8_t flags;
+    uint16_t shield;
+    uint32_t refs; /* handles, plus one until done */
+    int result;
+    int wake_code;
+    tl_loop *loop;
+    tl_fn fn;
+    void *arg;
+    tl__ctx ctx;
+    tl__stack stack;
+    const void *low_water; /* deepest stack pointer seen at a switch */
+    tl__timer timer;       /* tl_sleep */
+    tl_timeout *scope;     /* innermost timeout scope */
+    unsigned expired;      /* expired scopes in the chain */
+    /* what the task waits on, for detaching and for tl_dump_tasks */
+    const char *wait_what;
+    void *wait_obj;
+    tl__detach_fn wait_detach;
+    void *wait_ctx;
+    tl__wlist awaiters;
+    tl_task *all_prev, *all_next;
+    uint64_t id;
+    char *name; /* NULL: "Task-<id>" */
+    char name_buf[24];
+};
+
+/* ---- the loop ---- */
+
+typedef struct tl__tsnode {
+    struct tl__tsnode *next;
+    tl_callback cb;
+    void *arg;
+} tl__tsnode;
+
+struct tl_loop {
+    uv_loop_t uv;
+    uv_timer_t uv_timer; /* armed for the heap's earliest deadline */
+    uint64_t uv_timer_when;
+    uv_async_t async; /* tl_call_soon_threadsafe */
+    uv_mutex_t ts_lock;
+    tl__tsnode *ts_head, **ts_tailp;
+    uv_signal_t sigint; /* tl_run: SIGINT cancels main */
+    bool sigint_active;
+
+    tl__ctx sched; /* the thread's own stack, where the loop runs */
+    tl__queue ready;
+    int budget; /* items left to run before polling I/O again */
+    tl_task *current;
+
+    tl__timer *heap;
+    uint64_t timer_seq;
+
+    tl_task *tasks; /* every task not yet freed */
+    size_t nalive;  /* tasks not done */
+
+    tl__stack_pool stacks;
+    tl__ctx dead_ctx; /* where a finished task's last switch saves nothing useful */
+
+    tl_task *main;
+    tl__item stop_item;
+    bool running, stopping, closing;
+    uint64_t slice_start; /* debug: when the running task got the CPU */
+};
+
+extern TL__TLS tl_loop *tl__loop;
+
+/* The loop of the calling thread; aborts naming fn when there is none. */
+tl_loop *tl__need_loop(const char *fn);
+/* The running task; aborts naming fn when called outside a task. */
+tl_task *tl__need_task(const char *fn);
+
+/* ---- scheduling ---- */
+
+/* TL_ECANCELED or TL_ETIMEDOUT if the task's next wait would be ended at
+ * once (sticky cancellation, an expired scope), else 0. */
+int tl__interrupt(tl_task *t);
+/* Parks the current task until tl__wake; returns the wake code. */
+int tl__wait(tl_task *t, const char *what, void *obj, tl__detach_fn detach, void *ctx);
+/* Makes a waiting task ready with code as its wait's result. */
+void tl__wake(tl_task *t, int code);
+/* Ends t's wait with code (detaching it first) if it waits and may be interrupted. */
+void tl__interrupt_wait(tl_task *t, int code);
+/* Gives up the CPU with t already queued or recorded elsewhere. */
+void tl__park(tl_task *t);
+/* Leaves a finished task's stack for good. */
+void tl__exit_task(tl_loop *loop) __attribute__((noreturn));
+/* Runs one loop iteration's worth of ready items. */
+void tl__run_ready(tl_loop *loop);
+/* Runs the loop until pred(loop) holds. */
+void tl__loop_run_until(tl_loop *loop, bool (*pred)(tl_loop *));
+
+/* ---- tasks, futures, handles ---- */
+void tl__task_free(tl_task *t);
+void tl__task_unref(tl_task *t);
+void tl__call_run(tl__item *it);
+void tl__futcb_run(tl__item *it);
+/* Frees a queued item or timer the closing loop will never run. */
+void tl__item_drop(tl__item *it);
+void tl__futcb_drop(tl__item *it);
+void tl__timer_drop(tl__timer *t);
+void tl__timeout_check_exit(tl_task *t);
+
+/* ---- debug ---- */
+extern bool tl__debug;
+extern double tl__slow_threshold;
+void tl__debug_init(void);
+void tl__debug_slow(tl_loop *loop, const char *what, const char *name, uint64_t id, uint64_t ns);
+void tl__debug_unretrieved(tl_task *t);
+void tl__debug_leftover(tl_loop *loop);
+const char *tl__task_name_buf(const tl_task *t, char *buf, size_t cap);
+
+/* ---- stack overflow ---- */
+void tl__overflow_thread_init(void);
+void tl__overflow_thread_done(void);
+
+#endif

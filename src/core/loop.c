@@ -1,0 +1,241 @@
+/* The loop: one libuv loop, the ready queue and the timer heap, driven like
+ * Redis's ae.c in one readable function (iterate).
+ *
+ * An iteration fires the timers that are due, runs the ready queue (within
+ * the budget), then asks libuv for I/O: without blocking if work is ready,
+ * else blocking until the earliest timer. libuv's callbacks only wake tasks
+ * (append them to the ready queue); tasks run at the next iteration. */
+#include <string.h>
+
+#include "internal.h"
+
+static void wake_for_timers(uv_timer_t *h)
+{
+    (void)h; /* the wake-up is the point; iterate() fires our timers */
+}
+
+static void async_cb(uv_async_t *h)
+{
+    tl_loop *loop = h->data;
+    uv_mutex_lock(&loop->ts_lock);
+    tl__tsnode *n = loop->ts_head;
+    loop->ts_head = NULL;
+    loop->ts_tailp = &loop->ts_head;
+    uv_mutex_unlock(&loop->ts_lock);
+    while (n) {
+        tl__tsnode *next = n->next;
+        n->cb(n->arg);
+        tl__free(n);
+        n = next;
+    }
+}
+
+static void close_noop(uv_handle_t *h)
+{
+    (void)h;
+}
+
+/* libuv calls that can fail go through the fault seam too. */
+#define UV_CALL(call) (tl__fault_point() ? UV_ENOMEM : (call))
+
+tl_loop *tl_loop_new(void)
+{
+    tl__debug_init();
+    tl_loop *loop = tl__calloc(1, sizeof *loop);
+    if (!loop)
+        return NULL;
+    if (UV_CALL(uv_loop_init(&loop->uv)) != 0) {
+        tl__free(loop);
+        return NULL;
+    }
+    int rc = UV_CALL(uv_async_init(&loop->uv, &loop->async, async_cb));
+    if (rc == 0 && (rc = UV_CALL(uv_mutex_init(&loop->ts_lock))) != 0)
+        uv_close((uv_handle_t *)&loop->async, close_noop);
+    if (rc != 0) {
+        uv_run(&loop->uv, UV_RUN_DEFAULT);
+        uv_loop_close(&loop->uv);
+        tl__free(loop);
+        return NULL;
+    }
+    uv_timer_init(&loop->uv, &loop->uv_timer);
+    uv_signal_init(&loop->uv, &loop->sigint);
+    uv_unref((uv_handle_t *)&loop->sigint);
+    loop->async.data = loop;
+    loop->sigint.data = loop;
+    loop->ts_tailp = &loop->ts_head;
+    tl__queue_init(&loop->ready);
+    loop->stop_item.kind = TL__ITEM_STOP;
+    loop->uv_timer_when = UINT64_MAX;
+    tl__stack_pool_init(&loop->stacks);
+    tl__overflow_thread_init();
+    return loop;
+}
+
+tl_loop *tl_loop_current(void)
+{
+    return tl__loop;
+}
+
+/* Makes libuv's poll wake up in time for our earliest timer. */
+static void arm_uv_timer(tl_loop *loop)
+{
+    uint64_t when = loop->heap ? loop->heap->when : UINT64_MAX;
+    if (when == loop->uv_timer_when)
+        return;
+    loop->uv_timer_when = when;
+    if (when == UINT64_MAX) {
+        uv_timer_stop(&loop->uv_timer);
+        return;
+    }
+    uv_update_time(&loop->uv);
+    uint64_t now = uv_hrtime();
+    uint64_t ms = when > now ? (when - now + 999999) / 1000000 : 0;
+    uv_timer_start(&loop->uv_timer, wake_for_timers, ms, 0);
+}
+
+static void iterate(tl_loop *loop)
+{
+    tl__timers_run(loop, uv_hrtime());
+    tl__run_ready(loop);
+    if (loop->stopping)
+        return;
+    if (loop->ready.head) {
+        uv_run(&loop->uv, UV_RUN_NOWAIT);
+        return;
+    }
+    tl__stack_pool_trim(&loop->stacks, 256);
+    arm_uv_timer(loop);
+    uv_run(&loop->uv, UV_RUN_ONCE);
+    /* The armed timer has fired or will be re-armed: either way recompute. */
+    if (!uv_is_active((uv_handle_t *)&loop->uv_timer))
+        loop->uv_timer_when = UINT64_MAX;
+}
+
+void tl__loop_run_until(tl_loop *loop, bool (*pred)(tl_loop *))
+{
+    while (!pred(loop))
+        iterate(loop);
+}
+
+static bool stopping(tl_loop *loop)
+{
+    return loop->stopping;
+}
+
+int tl_loop_run(tl_loop *loop, tl_fn main, void *arg)
+{
+    if (tl__loop)
+        return TL_EINVAL; /* a loop already runs on this thread */
+    tl__loop = loop;
+    tl__ctx_init_thread(&loop->sched);
+    tl_task_opts opts = {.name = "main"};
+    tl_task *m = tl_create_task_ex(main, arg, &opts);
+    if (!m) {
+        tl__loop = NULL;
+        return TL_ENOMEM;
+    }
+    loop->main = m;
+    loop->running = true;
+    loop->stopping = false;
+    tl__loop_run_until(loop, stopping);
+    loop->stopping = false;
+    loop->running = false;
+    loop->main = NULL;
+    int result = tl_task_result(m);
+    tl_task_release(m);
+    tl__loop = NULL;
+    return result;
+}
+
+static bool none_alive(tl_loop *loop)
+{
+    return loop->nalive == 0;
+}
+
+/* Cancels the tasks still alive and runs the loop until they have finished
+ * (asyncio.run's _cancel_all_tasks). */
+static void cancel_leftovers(tl_loop *loop)
+{
+    if (!loop->nalive)
+        return;
+    if (tl__debug)
+        tl__debug_leftover(loop);
+    for (tl_task *t = loop->tasks; t; t = t->all_next)
+        tl_task_cancel(t);
+    tl__loop_run_until(loop, none_alive);
+}
+
+static void walk_close(uv_handle_t *h, void *arg)
+{
+    (void)arg;
+    if (!uv_is_closing(h))
+        uv_close(h, close_noop);
+}
+
+/* Drops what is still queued without running it. */
+static void drop_queued(tl_loop *loop)
+{
+    tl__item *it;
+    while ((it = tl__queue_pop(&loop->ready))) {
+        if (it->kind == TL__ITEM_CALL || it->kind == TL__ITEM_FUTCB)
+            tl__item_drop(it);
+    }
+    while (loop->heap) {
+        tl__timer *t = loop->heap;
+        tl__timer_remove(loop, t);
+        tl__timer_drop(t);
+    }
+    tl__tsnode *n = loop->ts_head;
+    while (n) {
+        tl__tsnode *next = n->next;
+        tl__free(n);
+        n = next;
+    }
+    loop->ts_head = NULL;
+}
+
+void tl_loop_free(tl_loop *loop)
+{
+    if (!loop)
+        return;
+    if (tl__loop && tl__loop != loop)
+        tl__fatal("tl_loop_free called while another loop runs on this thread");
+    if (loop->running)
+        tl__fatal("tl_loop_free called from inside the loop it frees");
+    tl__loop = loop;
+    tl__ctx_init_thread(&loop->sched);
+    loop->closing = true;
+    cancel_leftovers(loop);
+    /* Tasks whose handles the program kept: the loop's memory goes, theirs too. */
+    while (loop->tasks) {
+        tl_task *t = loop->tasks;
+        loop->tasks = t->all_next;
+        tl__free(t->name);
+        tl__free(t);
+    }
+    drop_queued(loop);
+    uv_walk(&loop->uv, walk_close, NULL);
+    uv_run(&loop->uv, UV_RUN_DEFAULT);
+    uv_loop_close(&loop->uv);
+    uv_mutex_destroy(&loop->ts_lock);
+    tl__stack_pool_destroy(&loop->stacks);
+    tl__overflow_thread_done();
+    tl__loop = NULL;
+    tl__free(loop);
+}
+
+int tl_call_soon_threadsafe(tl_loop *loop, tl_callback cb, void *arg)
+{
+    tl__tsnode *n = tl__malloc(sizeof *n);
+    if (!n)
+        return TL_ENOMEM;
+    n->next = NULL;
+    n->cb = cb;
+    n->arg = arg;
+    uv_mutex_lock(&loop->ts_lock);
+    *loop->ts_tailp = n;
+    loop->ts_tailp = &n->next;
+    uv_mutex_unlock(&loop->ts_lock);
+    uv_async_send(&loop->async);
+    return 0;
+}
