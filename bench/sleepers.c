@@ -62,7 +62,7 @@ static int bench(void *arg)
         return TL_ENOMEM;
     for (long i = 0; i < n; i++)
         if ((tasks[i] = tl_create_task(sleeper, (void *)(intptr_t)i)) == NULL)
-            return TL_ENOMEM; /* tl_run cancels and frees those already made */
+            return TL_ENOMEM; /* tl_run cancels those already made; the process exits */
     long long sum = 0;
     int rc = 0;
     for (long i = 0; i < n; i++) {

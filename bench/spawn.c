@@ -96,7 +96,7 @@ int main(int argc, char **argv)
 {
     struct params p = {
         .n = argc > 1 ? atol(argv[1]) : 1000000,
-        .batch = argc > 2 ? atol(argv[2]) : 10000,
+        .batch = argc > 2 ? atol(argv[2]) : 1000,
     };
     if (p.n <= 0 || p.n > INT32_MAX || p.batch <= 0) {
         fprintf(stderr, "usage: %s [n > 0 [batch > 0]]\n", argv[0]);

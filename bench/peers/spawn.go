@@ -58,7 +58,7 @@ func createAwait(n, batch int) float64 {
 }
 
 func main() {
-	n, batch := 1000000, 10000
+	n, batch := 1000000, 1000
 	if len(os.Args) > 1 {
 		n, _ = strconv.Atoi(os.Args[1])
 	}

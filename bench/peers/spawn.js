@@ -11,7 +11,7 @@
 // usage: node spawn.js [n [batch]]
 
 const n = Number(process.argv[2] || 1000000);
-const batch = Number(process.argv[3] || 10000);
+const batch = Number(process.argv[3] || 1000);
 if (!(n > 0 && batch > 0)) {
   console.error('usage: node spawn.js [n > 0 [batch > 0]]');
   process.exit(2);

@@ -55,7 +55,7 @@ async def main(n, batch):
 
 if __name__ == "__main__":
     n = int(sys.argv[1]) if len(sys.argv) > 1 else 100000
-    batch = int(sys.argv[2]) if len(sys.argv) > 2 else 10000
+    batch = int(sys.argv[2]) if len(sys.argv) > 2 else 1000
     if n <= 0 or batch <= 0:
         sys.exit("usage: spawn.py [n > 0 [batch > 0]]")
     asyncio.run(main(n, batch))

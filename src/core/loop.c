@@ -93,11 +93,11 @@ static void arm_uv_timer(tl_loop *loop)
     uv_timer_start(&loop->uv_timer, wake_for_timers, ms, 0);
 }
 
-static void iterate(tl_loop *loop)
+static void iterate(tl_loop *loop, bool (*done)(tl_loop *))
 {
     tl__timers_run(loop, uv_hrtime());
     tl__run_ready(loop);
-    if (loop->stopping)
+    if (done(loop))
         return;
     if (loop->ready.head) {
         uv_run(&loop->uv, UV_RUN_NOWAIT);
@@ -114,7 +114,7 @@ static void iterate(tl_loop *loop)
 void tl__loop_run_until(tl_loop *loop, bool (*pred)(tl_loop *))
 {
     while (!pred(loop))
-        iterate(loop);
+        iterate(loop, pred);
 }
 
 static bool stopping(tl_loop *loop)

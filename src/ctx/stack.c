@@ -36,6 +36,7 @@ struct tl__region {
     uint32_t nslots, carved, ncold;
     enum tl__guard guard;
     tl__region *next;
+    tl__region *next_cold; /* in its class's list of regions with cold slots */
     tl__stack_class *cls;
 #ifdef TL_VALGRIND
     unsigned *vg_ids;
@@ -47,6 +48,7 @@ struct tl__stack_class {
     size_t size, slot;
     tl__region *regions;
     tl__region *fresh; /* region with slots never handed out */
+    tl__region *cold;  /* regions with trimmed free slots */
     struct warm *warm;
     size_t nwarm, nwarm_deep_unknown;
     tl__stack_class *next;
@@ -198,6 +200,8 @@ static void fill(tl__stack *out, tl__region *r, uint32_t idx)
 
 int tl__stack_alloc(tl__stack_pool *pool, size_t size, tl__stack *out)
 {
+    if (size > ((size_t)1 << 40))
+        return -ENOMEM;
     size = round_pages(size);
     tl__stack_class *c = class_for(pool, size);
     if (!c)
@@ -213,12 +217,13 @@ int tl__stack_alloc(tl__stack_pool *pool, size_t size, tl__stack *out)
         set_canary(r, out->lo);
         return 0;
     }
-    for (tl__region *r = c->regions; r; r = r->next) {
-        if (r->ncold) {
-            fill(out, r, r->cold[--r->ncold]);
-            set_canary(r, out->lo);
-            return 0;
-        }
+    if (c->cold) {
+        tl__region *r = c->cold;
+        fill(out, r, r->cold[--r->ncold]);
+        if (!r->ncold)
+            c->cold = r->next_cold;
+        set_canary(r, out->lo);
+        return 0;
     }
     tl__region *r = c->fresh;
     if (!r || r->carved == r->nslots) {
@@ -279,6 +284,10 @@ void tl__stack_pool_trim(tl__stack_pool *pool, size_t budget)
             tl__region *r = w->region;
             char *lo = w->lo;
             give_back(lo, c->size);
+            if (!r->ncold) {
+                r->next_cold = c->cold;
+                c->cold = r;
+            }
             r->cold[r->ncold++] = (uint32_t)((size_t)(lo - GUARD_BYTES - r->base) / c->slot);
             budget--;
         }

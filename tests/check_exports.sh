@@ -1,0 +1,9 @@
+#!/bin/sh
+# Every symbol the shared library exports must be public API (tl_*).
+lib=$1
+bad=$(nm -D --defined-only "$lib" | awk '{print $3}' | grep -v '^tl_' | grep -v '^_')
+if [ -n "$bad" ]; then
+    echo "exported symbols outside the API:"; echo "$bad"; exit 1
+fi
+n=$(nm -D --defined-only "$lib" | awk '{print $3}' | grep -c '^tl_')
+echo "exports: $n tl_* symbols, nothing else"
