@@ -25,3 +25,37 @@ static inline double elapsed_since(double t0)
     } while (0)
 
 #endif
+
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+/* Runs fn(arg) in a child process and collects what it wrote to stderr (up
+ * to cap - 1 bytes) and how it ended. For behaviour that ends the program or
+ * that prints: overflow reports, fatal misuse, debug reports. */
+static inline int run_child(void (*fn)(void *), void *arg, char *err, size_t cap)
+{
+    int fds[2];
+    cr_assert_eq(pipe(fds), 0);
+    fflush(NULL);
+    pid_t pid = fork();
+    cr_assert_neq(pid, -1);
+    if (pid == 0) {
+        close(fds[0]);
+        dup2(fds[1], 2);
+        fn(arg);
+        fflush(NULL);
+        _exit(0);
+    }
+    close(fds[1]);
+    size_t n = 0;
+    ssize_t r;
+    while (n + 1 < cap && (r = read(fds[0], err + n, cap - 1 - n)) > 0)
+        n += (size_t)r;
+    err[n] = 0;
+    close(fds[0]);
+    int status;
+    waitpid(pid, &status, 0);
+    return status;
+}

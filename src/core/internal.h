@@ -211,6 +211,8 @@ void tl__wake(tl_task *t, int code);
 void tl__interrupt_wait(tl_task *t, int code);
 /* Gives up the CPU with t already queued or recorded elsewhere. */
 void tl__park(tl_task *t);
+/* Bookkeeping as a task gives up the CPU: stack depth, canary, slow report. */
+void tl__leaving(tl_loop *loop, tl_task *t);
 /* Leaves a finished task's stack for good. */
 void tl__exit_task(tl_loop *loop) __attribute__((noreturn));
 /* Runs one loop iteration's worth of ready items. */

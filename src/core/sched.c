@@ -46,7 +46,7 @@ static void slice_end_task(tl_loop *loop, tl_task *t)
 }
 
 /* Leaving t: notes how deep its stack went and checks the canary. */
-static inline void leaving(tl_loop *loop, tl_task *t)
+void tl__leaving(tl_loop *loop, tl_task *t)
 {
     const void *sp = __builtin_frame_address(0);
     if (sp < t->low_water)
@@ -83,7 +83,7 @@ static tl__ctx *next_ctx(tl_loop *loop)
 void tl__park(tl_task *t)
 {
     tl_loop *loop = t->loop;
-    leaving(loop, t);
+    tl__leaving(loop, t);
     tl__ctx *to = next_ctx(loop);
     if (to != &t->ctx)
         tl__ctx_switch(&t->ctx, to);

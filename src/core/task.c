@@ -35,6 +35,7 @@ static void task_finish(tl_task *t, int result)
                   "tl_timeout_exit before the task returns",
                   tl__task_name_buf(t, buf, sizeof buf));
     }
+    tl__leaving(loop, t);
     t->result = result;
     t->state = TL__DONE;
     loop->nalive--;

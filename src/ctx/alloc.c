@@ -6,6 +6,19 @@
 
 __thread long tl__fault_countdown;
 static __thread bool fired;
+static __thread long live; /* allocations not yet freed, on this thread */
+
+long tl__alloc_live(void)
+{
+    return live;
+}
+
+static void *counted(void *p)
+{
+    if (p)
+        live++;
+    return p;
+}
 
 bool tl__fault_fire(void)
 {
@@ -29,16 +42,18 @@ bool tl__fault_fired(void)
 
 void *tl__malloc(size_t n)
 {
-    return tl__fault_point() ? NULL : malloc(n);
+    return tl__fault_point() ? NULL : counted(malloc(n));
 }
 
 void *tl__calloc(size_t n, size_t size)
 {
-    return tl__fault_point() ? NULL : calloc(n, size);
+    return tl__fault_point() ? NULL : counted(calloc(n, size));
 }
 
 void *tl__realloc(void *p, size_t n)
 {
+    if (!p)
+        return tl__malloc(n);
     return tl__fault_point() ? NULL : realloc(p, n);
 }
 
@@ -53,5 +68,7 @@ char *tl__strdup(const char *s)
 
 void tl__free(void *p)
 {
+    if (p)
+        live--;
     free(p);
 }

@@ -24,6 +24,10 @@ void tl__fault_arm(long n);
 /* Whether an armed fault has fired since tl__fault_arm. */
 bool tl__fault_fired(void);
 
+/* Allocations made and not yet freed by this thread (frees made by another
+ * thread are counted there): tests compare it before and after a run. */
+long tl__alloc_live(void);
+
 void *tl__malloc(size_t n);
 void *tl__calloc(size_t n, size_t size);
 void *tl__realloc(void *p, size_t n);

@@ -1,0 +1,85 @@
+/* Fault injection: a whole program run in which the Nth allocation (or
+ * other call behind the fault seam: mmap of a stack region, libuv's init
+ * calls) fails, for every N until a run passes untouched. Each run must end
+ * with success or TL_ENOMEM, and give back every allocation it made. */
+#include "ctx/alloc.h"
+#include "util.h"
+
+static void noop(void *arg)
+{
+    (void)arg;
+}
+
+static void on_done(tl_future *f, void *arg)
+{
+    (void)f;
+    (void)arg;
+}
+
+static int child(void *arg)
+{
+    int rc = tl_sleep(0.001);
+    if (rc < 0)
+        return rc;
+    tl_future *f = arg;
+    return tl_future_set_result(f, 1);
+}
+
+#define CHECK(x)                                                                               \
+    do {                                                                                       \
+        if (!(x)) {                                                                            \
+            result = TL_ENOMEM;                                                                \
+            goto out;                                                                          \
+        }                                                                                      \
+    } while (0)
+
+static int workload(void *arg)
+{
+    (void)arg;
+    int result = 0;
+    tl_task *t[4] = {0};
+    tl_future *f = tl_future_new();
+    CHECK(f);
+    CHECK(tl_future_add_done_callback(f, on_done, NULL) == 0);
+    for (int i = 0; i < 4; i++) {
+        tl_task_opts o = {.name = "worker", .stack_size = i == 3 ? 1024 * 1024 : 0};
+        CHECK(t[i] = tl_create_task_ex(child, f, &o));
+    }
+    CHECK(tl_spawn(child, f) == 0);
+    CHECK(tl_call_soon(noop, NULL));
+    CHECK(tl_call_later(0.001, noop, NULL));
+    CHECK(tl_call_soon_threadsafe(tl_loop_current(), noop, NULL) == 0);
+    CHECK(tl_task_set_name(t[0], "renamed") == 0);
+    tl_timeout s;
+    tl_timeout_enter(&s, 5);
+    for (int i = 0; i < 4; i++)
+        tl_await(t[i]);
+    tl_timeout_exit(&s);
+    tl_sleep(0.002);
+out:
+    for (int i = 0; i < 4; i++)
+        tl_task_release(t[i]);
+    tl_future_release(f);
+    return result;
+}
+
+Test(fault, every_failing_allocation_is_enomem_and_leaks_nothing)
+{
+    long baseline = tl__alloc_live();
+    cr_assert_eq(tl_run(workload, NULL), 0, "the workload passes untouched");
+    cr_assert_eq(tl__alloc_live(), baseline);
+    int n;
+    for (n = 1; n < 10000; n++) {
+        tl__fault_arm(n);
+        int rc = tl_run(workload, NULL);
+        bool fired = tl__fault_fired();
+        tl__fault_arm(0);
+        cr_assert(rc == 0 || rc == TL_ENOMEM, "N=%d: result %d (%s)", n, rc, tl_err_name(rc));
+        cr_assert_eq(tl__alloc_live(), baseline, "N=%d: %ld allocations leaked", n,
+                     tl__alloc_live() - baseline);
+        if (!fired)
+            break;
+    }
+    cr_assert_gt(n, 10, "the walk reached %d fault points", n);
+    cr_assert_lt(n, 10000, "the walk ended");
+}
