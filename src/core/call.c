@@ -35,7 +35,7 @@ tl_handle *tl_call_soon(tl_callback cb, void *arg)
     tl_handle *h = handle_new("tl_call_soon", cb, arg);
     if (h) {
         h->state = H_QUEUED;
-        tl__queue_push(&h->loop->ready, &h->item);
+        tl__ready_push(h->loop, &h->item);
     }
     return h;
 }
@@ -44,7 +44,7 @@ static void handle_fire(void *timer)
 {
     tl_handle *h = tl__container_of(timer, tl_handle, timer);
     h->state = H_QUEUED;
-    tl__queue_push(&h->loop->ready, &h->item);
+    tl__ready_push(h->loop, &h->item);
 }
 
 static tl_handle *call_at_ns(const char *fn, uint64_t when, tl_callback cb, void *arg)

@@ -62,7 +62,7 @@ void tl_future_release(tl_future *f)
 static void schedule_callback(futcb *c)
 {
     c->f->refs++;
-    tl__queue_push(&c->f->loop->ready, &c->item);
+    tl__ready_push(c->f->loop, &c->item);
 }
 
 static void complete(tl_future *f, uint8_t state, int result)

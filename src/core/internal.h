@@ -188,10 +188,20 @@ struct tl_loop {
     tl_task *main;
     tl__item stop_item;
     bool running, stopping, closing;
+    bool polling; /* inside uv_run: a wake-up must keep the poll from blocking */
     uint64_t slice_start; /* debug: when the running task got the CPU */
 };
 
 extern TL__TLS tl_loop *tl__loop;
+
+/* Appends to the ready queue. From inside a libuv callback, also tells libuv
+ * not to block in this turn's poll: there is work to do. */
+static inline void tl__ready_push(tl_loop *loop, tl__item *it)
+{
+    tl__queue_push(&loop->ready, it);
+    if (loop->polling)
+        uv_stop(&loop->uv);
+}
 
 /* The loop of the calling thread; aborts naming fn when there is none. */
 tl_loop *tl__need_loop(const char *fn);

@@ -11,7 +11,9 @@
 
 static void wake_for_timers(uv_timer_t *h)
 {
-    (void)h; /* the wake-up is the point; iterate() fires our timers */
+    /* libuv runs due timers before it polls: without this stop, a timer due
+     * at the start of uv_run would be followed by a poll that blocks. */
+    uv_stop(h->loop);
 }
 
 static void async_cb(uv_async_t *h)
@@ -99,13 +101,16 @@ static void iterate(tl_loop *loop, bool (*done)(tl_loop *))
     tl__run_ready(loop);
     if (done(loop))
         return;
+    loop->polling = true;
     if (loop->ready.head) {
         uv_run(&loop->uv, UV_RUN_NOWAIT);
+        loop->polling = false;
         return;
     }
     tl__stack_pool_trim(&loop->stacks, 256);
     arm_uv_timer(loop);
     uv_run(&loop->uv, UV_RUN_ONCE);
+    loop->polling = false;
     /* The armed timer has fired or will be re-armed: either way recompute. */
     if (!uv_is_active((uv_handle_t *)&loop->uv_timer))
         loop->uv_timer_when = UINT64_MAX;

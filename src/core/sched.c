@@ -101,7 +101,7 @@ void tl__wake(tl_task *t, int code)
     t->state = TL__READY;
     t->wait_what = NULL;
     t->wait_detach = NULL;
-    tl__queue_push(&t->loop->ready, &t->item);
+    tl__ready_push(t->loop, &t->item);
 }
 
 int tl__wait(tl_task *t, const char *what, void *obj, tl__detach_fn detach, void *ctx)

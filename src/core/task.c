@@ -43,7 +43,7 @@ static void task_finish(tl_task *t, int result)
         t->flags |= TL__RETRIEVED;
     tl__wlist_wake_all(&t->awaiters, result);
     if (t == loop->main)
-        tl__queue_push(&loop->ready, &loop->stop_item);
+        tl__ready_push(loop, &loop->stop_item);
     /* We are still running on the top of this stack; the pool only gives
      * back pages below the warm depth and hands the stack out again only
      * after we have switched away. */
@@ -87,7 +87,7 @@ tl_task *tl_create_task_ex(tl_fn fn, void *arg, const tl_task_opts *opts)
         loop->tasks->all_prev = t;
     loop->tasks = t;
     loop->nalive++;
-    tl__queue_push(&loop->ready, &t->item);
+    tl__ready_push(loop, &t->item);
     return t;
 }
 
@@ -231,7 +231,7 @@ int tl_sleep(double seconds)
     if (seconds <= 0) {
         /* Back of the queue: every task already ready runs first. */
         t->state = TL__READY;
-        tl__queue_push(&t->loop->ready, &t->item);
+        tl__ready_push(t->loop, &t->item);
         tl__park(t);
         return tl__interrupt(t);
     }
