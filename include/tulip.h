@@ -28,9 +28,9 @@ extern "C" {
 #define TL_EXTERN
 #endif
 
-#define TULIP_VERSION_MAJOR 0
-#define TULIP_VERSION_MINOR 1
-#define TULIP_VERSION_PATCH 0
+#define TULIP_VERSION_MAJOR  0
+#define TULIP_VERSION_MINOR  1
+#define TULIP_VERSION_PATCH  0
 #define TULIP_VERSION_STRING "0.1.0"
 
 TL_EXTERN const char *tl_version(void);
@@ -44,69 +44,69 @@ TL_EXTERN const char *tl_version(void);
  * ====================================================================== */
 
 /* XX(name, value, message) */
-#define TL_ERRNO_MAP(XX)                                                                         \
-    XX(E2BIG, -E2BIG, "argument list too long")                                                  \
-    XX(EACCES, -EACCES, "permission denied")                                                     \
-    XX(EADDRINUSE, -EADDRINUSE, "address already in use")                                        \
-    XX(EADDRNOTAVAIL, -EADDRNOTAVAIL, "address not available")                                   \
-    XX(EAFNOSUPPORT, -EAFNOSUPPORT, "address family not supported")                              \
-    XX(EAGAIN, -EAGAIN, "resource temporarily unavailable")                                      \
-    XX(EAI_ADDRFAMILY, -3000, "address family not supported")                                    \
-    XX(EAI_AGAIN, -3001, "temporary failure")                                                    \
-    XX(EAI_BADFLAGS, -3002, "bad ai_flags value")                                                \
-    XX(EAI_CANCELED, -3003, "request canceled")                                                  \
-    XX(EAI_FAIL, -3004, "permanent failure")                                                     \
-    XX(EAI_FAMILY, -3005, "ai_family not supported")                                             \
-    XX(EAI_MEMORY, -3006, "out of memory")                                                       \
-    XX(EAI_NODATA, -3007, "no address")                                                          \
-    XX(EAI_NONAME, -3008, "unknown node or service")                                             \
-    XX(EAI_SERVICE, -3010, "service not available for socket type")                              \
-    XX(EAI_SOCKTYPE, -3011, "socket type not supported")                                         \
-    XX(EALREADY, -EALREADY, "connection already in progress")                                    \
-    XX(EBADF, -EBADF, "bad file descriptor")                                                     \
-    XX(EBUSY, -EBUSY, "resource busy or locked")                                                 \
-    XX(ECANCELED, -ECANCELED, "operation canceled")                                              \
-    XX(ECONNABORTED, -ECONNABORTED, "software caused connection abort")                          \
-    XX(ECONNREFUSED, -ECONNREFUSED, "connection refused")                                        \
-    XX(ECONNRESET, -ECONNRESET, "connection reset by peer")                                      \
-    XX(EEXIST, -EEXIST, "file already exists")                                                   \
-    XX(EFAULT, -EFAULT, "bad address in system call argument")                                   \
-    XX(EFBIG, -EFBIG, "file too large")                                                          \
-    XX(EHOSTUNREACH, -EHOSTUNREACH, "host is unreachable")                                       \
-    XX(EINTR, -EINTR, "interrupted system call")                                                 \
-    XX(EINVAL, -EINVAL, "invalid argument")                                                      \
-    XX(EIO, -EIO, "i/o error")                                                                   \
-    XX(EISCONN, -EISCONN, "socket is already connected")                                         \
-    XX(EISDIR, -EISDIR, "illegal operation on a directory")                                      \
-    XX(ELOOP, -ELOOP, "too many symbolic links encountered")                                     \
-    XX(EMFILE, -EMFILE, "too many open files")                                                   \
-    XX(EMSGSIZE, -EMSGSIZE, "message too long")                                                  \
-    XX(ENAMETOOLONG, -ENAMETOOLONG, "name too long")                                             \
-    XX(ENETDOWN, -ENETDOWN, "network is down")                                                   \
-    XX(ENETUNREACH, -ENETUNREACH, "network is unreachable")                                      \
-    XX(ENFILE, -ENFILE, "file table overflow")                                                   \
-    XX(ENOBUFS, -ENOBUFS, "no buffer space available")                                           \
-    XX(ENODEV, -ENODEV, "no such device")                                                        \
-    XX(ENOENT, -ENOENT, "no such file or directory")                                             \
-    XX(ENOMEM, -ENOMEM, "not enough memory")                                                     \
-    XX(ENOSPC, -ENOSPC, "no space left on device")                                               \
-    XX(ENOSYS, -ENOSYS, "function not implemented")                                              \
-    XX(ENOTCONN, -ENOTCONN, "socket is not connected")                                           \
-    XX(ENOTDIR, -ENOTDIR, "not a directory")                                                     \
-    XX(ENOTEMPTY, -ENOTEMPTY, "directory not empty")                                             \
-    XX(ENOTSOCK, -ENOTSOCK, "socket operation on non-socket")                                    \
-    XX(ENOTSUP, -ENOTSUP, "operation not supported on socket")                                   \
-    XX(EOVERFLOW, -EOVERFLOW, "value too large for defined data type")                           \
-    XX(EPERM, -EPERM, "operation not permitted")                                                 \
-    XX(EPIPE, -EPIPE, "broken pipe")                                                             \
-    XX(EPROTO, -EPROTO, "protocol error")                                                        \
-    XX(ERANGE, -ERANGE, "result too large")                                                      \
-    XX(EROFS, -EROFS, "read-only file system")                                                   \
-    XX(ESHUTDOWN, -ESHUTDOWN, "cannot send after transport endpoint shutdown")                   \
-    XX(ESPIPE, -ESPIPE, "invalid seek")                                                          \
-    XX(ESRCH, -ESRCH, "no such process")                                                         \
-    XX(ETIMEDOUT, -ETIMEDOUT, "connection timed out")                                            \
-    XX(EXDEV, -EXDEV, "cross-device link not permitted")                                         \
+#define TL_ERRNO_MAP(XX)                                                       \
+    XX(E2BIG, -E2BIG, "argument list too long")                                \
+    XX(EACCES, -EACCES, "permission denied")                                   \
+    XX(EADDRINUSE, -EADDRINUSE, "address already in use")                      \
+    XX(EADDRNOTAVAIL, -EADDRNOTAVAIL, "address not available")                 \
+    XX(EAFNOSUPPORT, -EAFNOSUPPORT, "address family not supported")            \
+    XX(EAGAIN, -EAGAIN, "resource temporarily unavailable")                    \
+    XX(EAI_ADDRFAMILY, -3000, "address family not supported")                  \
+    XX(EAI_AGAIN, -3001, "temporary failure")                                  \
+    XX(EAI_BADFLAGS, -3002, "bad ai_flags value")                              \
+    XX(EAI_CANCELED, -3003, "request canceled")                                \
+    XX(EAI_FAIL, -3004, "permanent failure")                                   \
+    XX(EAI_FAMILY, -3005, "ai_family not supported")                           \
+    XX(EAI_MEMORY, -3006, "out of memory")                                     \
+    XX(EAI_NODATA, -3007, "no address")                                        \
+    XX(EAI_NONAME, -3008, "unknown node or service")                           \
+    XX(EAI_SERVICE, -3010, "service not available for socket type")            \
+    XX(EAI_SOCKTYPE, -3011, "socket type not supported")                       \
+    XX(EALREADY, -EALREADY, "connection already in progress")                  \
+    XX(EBADF, -EBADF, "bad file descriptor")                                   \
+    XX(EBUSY, -EBUSY, "resource busy or locked")                               \
+    XX(ECANCELED, -ECANCELED, "operation canceled")                            \
+    XX(ECONNABORTED, -ECONNABORTED, "software caused connection abort")        \
+    XX(ECONNREFUSED, -ECONNREFUSED, "connection refused")                      \
+    XX(ECONNRESET, -ECONNRESET, "connection reset by peer")                    \
+    XX(EEXIST, -EEXIST, "file already exists")                                 \
+    XX(EFAULT, -EFAULT, "bad address in system call argument")                 \
+    XX(EFBIG, -EFBIG, "file too large")                                        \
+    XX(EHOSTUNREACH, -EHOSTUNREACH, "host is unreachable")                     \
+    XX(EINTR, -EINTR, "interrupted system call")                               \
+    XX(EINVAL, -EINVAL, "invalid argument")                                    \
+    XX(EIO, -EIO, "i/o error")                                                 \
+    XX(EISCONN, -EISCONN, "socket is already connected")                       \
+    XX(EISDIR, -EISDIR, "illegal operation on a directory")                    \
+    XX(ELOOP, -ELOOP, "too many symbolic links encountered")                   \
+    XX(EMFILE, -EMFILE, "too many open files")                                 \
+    XX(EMSGSIZE, -EMSGSIZE, "message too long")                                \
+    XX(ENAMETOOLONG, -ENAMETOOLONG, "name too long")                           \
+    XX(ENETDOWN, -ENETDOWN, "network is down")                                 \
+    XX(ENETUNREACH, -ENETUNREACH, "network is unreachable")                    \
+    XX(ENFILE, -ENFILE, "file table overflow")                                 \
+    XX(ENOBUFS, -ENOBUFS, "no buffer space available")                         \
+    XX(ENODEV, -ENODEV, "no such device")                                      \
+    XX(ENOENT, -ENOENT, "no such file or directory")                           \
+    XX(ENOMEM, -ENOMEM, "not enough memory")                                   \
+    XX(ENOSPC, -ENOSPC, "no space left on device")                             \
+    XX(ENOSYS, -ENOSYS, "function not implemented")                            \
+    XX(ENOTCONN, -ENOTCONN, "socket is not connected")                         \
+    XX(ENOTDIR, -ENOTDIR, "not a directory")                                   \
+    XX(ENOTEMPTY, -ENOTEMPTY, "directory not empty")                           \
+    XX(ENOTSOCK, -ENOTSOCK, "socket operation on non-socket")                  \
+    XX(ENOTSUP, -ENOTSUP, "operation not supported on socket")                 \
+    XX(EOVERFLOW, -EOVERFLOW, "value too large for defined data type")         \
+    XX(EPERM, -EPERM, "operation not permitted")                               \
+    XX(EPIPE, -EPIPE, "broken pipe")                                           \
+    XX(EPROTO, -EPROTO, "protocol error")                                      \
+    XX(ERANGE, -ERANGE, "result too large")                                    \
+    XX(EROFS, -EROFS, "read-only file system")                                 \
+    XX(ESHUTDOWN, -ESHUTDOWN, "cannot send after transport endpoint shutdown") \
+    XX(ESPIPE, -ESPIPE, "invalid seek")                                        \
+    XX(ESRCH, -ESRCH, "no such process")                                       \
+    XX(ETIMEDOUT, -ETIMEDOUT, "connection timed out")                          \
+    XX(EXDEV, -EXDEV, "cross-device link not permitted")                       \
     XX(EOF, -4095, "end of file")
 
 enum tl_errno {
@@ -180,7 +180,7 @@ typedef struct tl_task_opts {
 } tl_task_opts;
 
 #define TL_STACK_DEFAULT ((size_t)256 * 1024)
-#define TL_STACK_MIN ((size_t)16 * 1024)
+#define TL_STACK_MIN     ((size_t)16 * 1024)
 
 /* never suspends; NULL when memory runs out */
 TL_EXTERN tl_task *tl_create_task(tl_fn fn, void *arg);

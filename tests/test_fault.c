@@ -25,12 +25,12 @@ static int child(void *arg)
     return tl_future_set_result(f, 1);
 }
 
-#define CHECK(x)                                                                               \
-    do {                                                                                       \
-        if (!(x)) {                                                                            \
-            result = TL_ENOMEM;                                                                \
-            goto out;                                                                          \
-        }                                                                                      \
+#define CHECK(x)                \
+    do {                        \
+        if (!(x)) {             \
+            result = TL_ENOMEM; \
+            goto out;           \
+        }                       \
     } while (0)
 
 static int workload(void *arg)

@@ -39,8 +39,8 @@ Test(overflow, guard_page_fault_names_the_task_and_its_stack)
 {
     char err[1024];
     int status = run_child(child_overflow, NULL, err, sizeof err);
-    cr_assert(WIFSIGNALED(status) && WTERMSIG(status) == SIGABRT, "status %#x, stderr: %s",
-              status, err);
+    cr_assert(WIFSIGNALED(status) && WTERMSIG(status) == SIGABRT, "status %#x, stderr: %s", status,
+              err);
     cr_assert_not_null(strstr(err, "stack overflow in task 'deep-recursion'"), "stderr: %s", err);
     cr_assert_not_null(strstr(err, "stack 65536 bytes"), "stderr: %s", err);
 }
@@ -77,8 +77,8 @@ Test(overflow, canary_fallback_names_the_task_at_its_next_switch)
 {
     char err[1024];
     int status = run_child(child_canary, NULL, err, sizeof err);
-    cr_assert(WIFSIGNALED(status) && WTERMSIG(status) == SIGABRT, "status %#x, stderr: %s",
-              status, err);
+    cr_assert(WIFSIGNALED(status) && WTERMSIG(status) == SIGABRT, "status %#x, stderr: %s", status,
+              err);
     cr_assert_not_null(strstr(err, "stack overflow in task 'smasher'"), "stderr: %s", err);
 }
 
@@ -93,7 +93,7 @@ Test(overflow, mprotect_fallback_guard_also_reports)
 {
     char err[1024];
     int status = run_child(child_mprotect, NULL, err, sizeof err);
-    cr_assert(WIFSIGNALED(status) && WTERMSIG(status) == SIGABRT, "status %#x, stderr: %s",
-              status, err);
+    cr_assert(WIFSIGNALED(status) && WTERMSIG(status) == SIGABRT, "status %#x, stderr: %s", status,
+              err);
     cr_assert_not_null(strstr(err, "stack overflow in task 'deep-recursion'"), "stderr: %s", err);
 }

@@ -18,7 +18,7 @@ _Static_assert(offsetof(tl_timeout, _seq) == offsetof(tl__timer, seq), "tl_timeo
 _Static_assert(offsetof(tl_timeout, _fire) == offsetof(tl__timer, fire), "tl_timeout layout");
 
 #define SCOPE_TIMER(s) ((tl__timer *)(void *)(s))
-#define NO_DEADLINE UINT64_MAX
+#define NO_DEADLINE    UINT64_MAX
 
 void tl_shield_enter(void)
 {

@@ -49,7 +49,8 @@ void tl__debug_slow(tl_loop *loop, const char *what, const char *name, uint64_t 
                 "async code stalls every task\n",
                 what, name, (unsigned long long)id, (double)ns / 1e9);
     else
-        fprintf(stderr, "tulip: a %s ran %.3f s without yielding: a blocking call stalls every task\n",
+        fprintf(stderr,
+                "tulip: a %s ran %.3f s without yielding: a blocking call stalls every task\n",
                 what, (double)ns / 1e9);
 }
 
@@ -59,7 +60,8 @@ void tl__debug_unretrieved(tl_task *t)
         (t->flags & TL__RETRIEVED))
         return;
     char buf[40];
-    fprintf(stderr, "tulip: task '%s' (id %llu) failed with %s (%s) and nobody retrieved its result\n",
+    fprintf(stderr,
+            "tulip: task '%s' (id %llu) failed with %s (%s) and nobody retrieved its result\n",
             tl__task_name_buf(t, buf, sizeof buf), (unsigned long long)t->id,
             tl_err_name(t->result), tl_strerror(t->result));
 }
@@ -130,7 +132,8 @@ void tl_dump_tasks(FILE *out)
         const tl_task *c = t;
         for (int depth = 0; c && depth <= (int)loop->nalive; depth++) {
             print_task(out, c, depth);
-            bool awaits = c->state == TL__WAITING && c->wait_what && strcmp(c->wait_what, "task") == 0;
+            bool awaits =
+                c->state == TL__WAITING && c->wait_what && strcmp(c->wait_what, "task") == 0;
             c = awaits ? c->wait_obj : NULL;
         }
     }

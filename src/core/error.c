@@ -7,15 +7,16 @@
 
 #include "internal.h"
 
-#define CHECK_UV(name, value, msg) _Static_assert((int)TL_##name == (int)UV_##name, "TL_" #name " is UV_" #name);
+#define CHECK_UV(name, value, msg) \
+    _Static_assert((int)TL_##name == (int)UV_##name, "TL_" #name " is UV_" #name);
 TL_ERRNO_MAP(CHECK_UV)
 #undef CHECK_UV
 
 const char *tl_strerror(int err)
 {
     switch (err) {
-#define MSG(name, value, msg)                                                                      \
-    case TL_##name:                                                                                \
+#define MSG(name, value, msg) \
+    case TL_##name:           \
         return msg;
         TL_ERRNO_MAP(MSG)
 #undef MSG
@@ -26,8 +27,8 @@ const char *tl_strerror(int err)
 const char *tl_err_name(int err)
 {
     switch (err) {
-#define NAME(name, value, msg)                                                                     \
-    case TL_##name:                                                                                \
+#define NAME(name, value, msg) \
+    case TL_##name:            \
         return #name;
         TL_ERRNO_MAP(NAME)
 #undef NAME

@@ -24,7 +24,7 @@
 
 #define TL__TLS __thread __attribute__((tls_model("initial-exec")))
 
-#define tl__container_of(p, type, field) ((type *)((char *)(p) - offsetof(type, field)))
+#define tl__container_of(p, type, field) ((type *)((char *)(p)-offsetof(type, field)))
 
 /* Ends the program over a misuse that would otherwise corrupt memory. */
 void tl__fatal(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
@@ -71,7 +71,7 @@ struct tl__timer {
     tl__timer *child, *next, *prev; /* prev: previous sibling, or parent */
     uint64_t when;                  /* uv_hrtime() nanoseconds */
     uint64_t seq;                   /* FIFO among equal deadlines */
-    void (*fire)(void *self); /* called with the timer itself */
+    void (*fire)(void *self);       /* called with the timer itself */
 };
 
 void tl__timer_add(tl_loop *loop, tl__timer *t, uint64_t when);
@@ -114,9 +114,9 @@ enum tl__task_state {
 };
 
 enum tl__task_flags {
-    TL__CANCEL_REQ = 1 << 0, /* tl_task_cancel was called */
-    TL__RETRIEVED = 1 << 1,  /* someone read the result */
-    TL__REPORTED = 1 << 2,   /* debug report already printed */
+    TL__CANCEL_REQ = 1 << 0,  /* tl_task_cancel was called */
+    TL__RETRIEVED = 1 << 1,   /* someone read the result */
+    TL__REPORTED = 1 << 2,    /* debug report already printed */
     TL__INTERRUPTED = 1 << 3, /* the last wait was ended by cancel or timeout */
 };
 
@@ -188,7 +188,7 @@ struct tl_loop {
     tl_task *main;
     tl__item stop_item;
     bool running, stopping, closing;
-    bool polling; /* inside uv_run: a wake-up must keep the poll from blocking */
+    bool polling;         /* inside uv_run: a wake-up must keep the poll from blocking */
     uint64_t slice_start; /* debug: when the running task got the CPU */
 };
 

@@ -40,11 +40,11 @@ static void on_fault(int sig, siginfo_t *info, void *uctx)
         return;
     }
     char name[40], msg[256];
-    int n = snprintf(msg, sizeof msg,
-                     "tulip: fatal: stack overflow in task '%s' (id %llu, stack %zu bytes): give "
-                     "it a larger stack_size in tl_task_opts\n",
-                     tl__task_name_buf(t, name, sizeof name), (unsigned long long)t->id,
-                     t->stack.size);
+    int n =
+        snprintf(msg, sizeof msg,
+                 "tulip: fatal: stack overflow in task '%s' (id %llu, stack %zu bytes): give "
+                 "it a larger stack_size in tl_task_opts\n",
+                 tl__task_name_buf(t, name, sizeof name), (unsigned long long)t->id, t->stack.size);
     if (n > 0 && write(STDERR_FILENO, msg, (size_t)n) < 0)
         n = 0;
     signal(SIGABRT, SIG_DFL);

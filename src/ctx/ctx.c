@@ -10,11 +10,12 @@
 
 #ifdef TL_ASAN
 #include <sanitizer/common_interface_defs.h>
-#define ASAN_START(save, to) __sanitizer_start_switch_fiber((save), (to)->stack_lo, (to)->stack_size)
+#define ASAN_START(save, to) \
+    __sanitizer_start_switch_fiber((save), (to)->stack_lo, (to)->stack_size)
 #define ASAN_FINISH(save) __sanitizer_finish_switch_fiber((save), NULL, NULL)
 #else
 #define ASAN_START(save, to) ((void)0)
-#define ASAN_FINISH(save) ((void)0)
+#define ASAN_FINISH(save)    ((void)0)
 #endif
 
 #if defined(TL_CTX_UCONTEXT)
@@ -86,8 +87,8 @@ void tl__ctx_make(tl__ctx *ctx, void *lo, size_t size, tl__ctx_entry entry, void
     /* x19..x28, x29, x30, d8..d15, fpcr, pad: 22 words. */
     uint64_t *sp = (uint64_t *)(top - 176);
     memset(sp, 0, 176);
-    sp[0] = (uint64_t)(uintptr_t)entry;        /* x19 */
-    sp[1] = (uint64_t)(uintptr_t)arg;          /* x20 */
+    sp[0] = (uint64_t)(uintptr_t)entry;         /* x19 */
+    sp[1] = (uint64_t)(uintptr_t)arg;           /* x20 */
     sp[11] = (uint64_t)(uintptr_t)tl__ctx_boot; /* x30 */
     ctx->sp = sp;
 #else

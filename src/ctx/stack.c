@@ -25,10 +25,10 @@
 #define MADV_GUARD_INSTALL 102
 #endif
 
-#define GUARD_BYTES ((size_t)16 * 1024)
-#define WARM_DEPTH ((size_t)32 * 1024) /* pages a pooled stack keeps */
+#define GUARD_BYTES  ((size_t)16 * 1024)
+#define WARM_DEPTH   ((size_t)32 * 1024) /* pages a pooled stack keeps */
 #define REGION_BYTES ((size_t)64 * 1024 * 1024)
-#define MAX_SLOTS 256
+#define MAX_SLOTS    256
 
 struct tl__region {
     char *base;
@@ -147,10 +147,10 @@ static tl__region *region_new(tl__stack_class *c)
     }
 #endif
     r->len = n * c->slot;
-    void *base = tl__fault_point() ? MAP_FAILED
-                                   : mmap(NULL, r->len, PROT_READ | PROT_WRITE,
-                                          MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_STACK,
-                                          -1, 0);
+    void *base = tl__fault_point()
+                     ? MAP_FAILED
+                     : mmap(NULL, r->len, PROT_READ | PROT_WRITE,
+                            MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_STACK, -1, 0);
     if (base == MAP_FAILED) {
 #ifdef TL_VALGRIND
         tl__free(r->vg_ids);

@@ -23,7 +23,7 @@ enum tl__guard { TL__GUARD_MADVISE = 1, TL__GUARD_MPROTECT, TL__GUARD_CANARY };
 typedef struct tl__region tl__region;
 
 typedef struct tl__stack {
-    char *lo;   /* lowest usable byte; the guard lies just below */
+    char *lo;    /* lowest usable byte; the guard lies just below */
     size_t size; /* usable bytes, a multiple of the page size */
     tl__region *region;
 } tl__stack;
