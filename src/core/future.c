@@ -2,6 +2,8 @@
  * own stack frames; done callbacks are queued on the loop (as asyncio's
  * call_soon) when the future completes, each holding a reference so the
  * future outlives them. */
+#include <string.h>
+
 #include "internal.h"
 
 enum { F_PENDING, F_DONE, F_CANCELLED };
@@ -22,14 +24,29 @@ struct tl_future {
     tl__wlist waiters;
     futcb *callbacks;
     futcb **cb_tailp;
+    tl_future *next_spare;
 };
+
+/* Futures are often one-shot (a hand-off between two tasks makes one per
+ * round): the loop keeps a few freed ones to skip malloc. Not under ASan,
+ * which should see every use after free. */
+#ifdef TL_ASAN
+#define SPARE_MAX 0
+#else
+#define SPARE_MAX 64
+#endif
 
 tl_future *tl_future_new(void)
 {
     tl_loop *loop = tl__need_loop("tl_future_new");
-    tl_future *f = tl__calloc(1, sizeof *f);
-    if (!f)
+    tl_future *f = loop->spare_futures;
+    if (f) {
+        loop->spare_futures = f->next_spare;
+        loop->nspare_futures--;
+        memset(f, 0, sizeof *f);
+    } else if (!(f = tl__calloc(1, sizeof *f))) {
         return NULL;
+    }
     f->loop = loop;
     f->refs = 1;
     f->cb_tailp = &f->callbacks;
@@ -56,7 +73,24 @@ void tl_future_release(tl_future *f)
         tl__free(c);
         c = next;
     }
+    tl_loop *loop = f->loop;
+    if (loop == tl__loop && loop->nspare_futures < SPARE_MAX) {
+        f->next_spare = loop->spare_futures;
+        loop->spare_futures = f;
+        loop->nspare_futures++;
+        return;
+    }
     tl__free(f);
+}
+
+void tl__future_spares_free(tl_loop *loop)
+{
+    while (loop->spare_futures) {
+        tl_future *f = loop->spare_futures;
+        loop->spare_futures = f->next_spare;
+        tl__free(f);
+    }
+    loop->nspare_futures = 0;
 }
 
 static void schedule_callback(futcb *c)

@@ -118,6 +118,7 @@ enum tl__task_flags {
     TL__RETRIEVED = 1 << 1,   /* someone read the result */
     TL__REPORTED = 1 << 2,    /* debug report already printed */
     TL__INTERRUPTED = 1 << 3, /* the last wait was ended by cancel or timeout */
+    TL__CANARY = 1 << 4,      /* its stack has a canary, not a guard: check at switches */
 };
 
 enum tl__scope_flags { TL__SCOPE_EXPIRED = 1, TL__SCOPE_ENTERED = 2 };
@@ -183,6 +184,8 @@ struct tl_loop {
     size_t nalive;  /* tasks not done */
 
     tl__stack_pool stacks;
+    tl_future *spare_futures; /* freed futures kept for reuse, linked through their loop field */
+    unsigned nspare_futures;
     tl__ctx dead_ctx; /* where a finished task's last switch saves nothing useful */
 
     tl_task *main;
@@ -203,16 +206,39 @@ static inline void tl__ready_push(tl_loop *loop, tl__item *it)
         uv_stop(&loop->uv);
 }
 
+void tl__no_loop(const char *fn) __attribute__((noreturn, cold));
+void tl__no_task(const char *fn) __attribute__((noreturn, cold));
+
 /* The loop of the calling thread; aborts naming fn when there is none. */
-tl_loop *tl__need_loop(const char *fn);
+static inline tl_loop *tl__need_loop(const char *fn)
+{
+    tl_loop *loop = tl__loop;
+    if (__builtin_expect(!loop, 0))
+        tl__no_loop(fn);
+    return loop;
+}
+
 /* The running task; aborts naming fn when called outside a task. */
-tl_task *tl__need_task(const char *fn);
+static inline tl_task *tl__need_task(const char *fn)
+{
+    tl_loop *loop = tl__loop;
+    if (__builtin_expect(!loop || !loop->current, 0))
+        tl__no_task(fn);
+    return loop->current;
+}
 
 /* ---- scheduling ---- */
 
+int tl__interrupt_slow(tl_task *t);
+
 /* TL_ECANCELED or TL_ETIMEDOUT if the task's next wait would be ended at
  * once (sticky cancellation, an expired scope), else 0. */
-int tl__interrupt(tl_task *t);
+static inline int tl__interrupt(tl_task *t)
+{
+    if (__builtin_expect(!(t->flags & TL__CANCEL_REQ) && !t->expired, 1))
+        return 0;
+    return tl__interrupt_slow(t);
+}
 /* Parks the current task until tl__wake; returns the wake code. */
 int tl__wait(tl_task *t, const char *what, void *obj, tl__detach_fn detach, void *ctx);
 /* Makes a waiting task ready with code as its wait's result. */
@@ -239,7 +265,7 @@ void tl__futcb_run(tl__item *it);
 void tl__item_drop(tl__item *it);
 void tl__futcb_drop(tl__item *it);
 void tl__timer_drop(tl__timer *t);
-void tl__timeout_check_exit(tl_task *t);
+void tl__future_spares_free(tl_loop *loop);
 
 /* ---- debug ---- */
 extern bool tl__debug;

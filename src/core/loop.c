@@ -219,6 +219,7 @@ void tl_loop_free(tl_loop *loop)
         tl__free(t);
     }
     drop_queued(loop);
+    tl__future_spares_free(loop);
     uv_walk(&loop->uv, walk_close, NULL);
     uv_run(&loop->uv, UV_RUN_DEFAULT);
     uv_loop_close(&loop->uv);

@@ -12,22 +12,16 @@
 
 TL__TLS tl_loop *tl__loop;
 
-tl_loop *tl__need_loop(const char *fn)
+void tl__no_loop(const char *fn)
 {
-    tl_loop *loop = tl__loop;
-    if (!loop)
-        tl__fatal("%s called outside a running loop (call it from a task, inside tl_run)", fn);
-    return loop;
+    tl__fatal("%s called outside a running loop (call it from a task, inside tl_run)", fn);
 }
 
-tl_task *tl__need_task(const char *fn)
+void tl__no_task(const char *fn)
 {
-    tl_loop *loop = tl__loop;
-    if (!loop || !loop->current)
-        tl__fatal("%s suspends, so it must be called from a task (inside tl_run), not from "
-                  "a callback or plain thread",
-                  fn);
-    return loop->current;
+    tl__fatal("%s suspends, so it must be called from a task (inside tl_run), not from "
+              "a callback or plain thread",
+              fn);
 }
 
 static inline void slice_begin(tl_loop *loop)
@@ -51,7 +45,7 @@ void tl__leaving(tl_loop *loop, tl_task *t)
     const void *sp = __builtin_frame_address(0);
     if (sp < t->low_water)
         t->low_water = sp;
-    if (__builtin_expect(tl__stack_guard(&t->stack) == TL__GUARD_CANARY, 0) &&
+    if (__builtin_expect(t->flags & TL__CANARY, 0) &&
         !tl__stack_canary_ok(&t->stack)) {
         char buf[40];
         tl__fatal("stack overflow in task '%s' (id %llu, stack %zu bytes): give it a larger "
@@ -125,7 +119,7 @@ void tl__interrupt_wait(tl_task *t, int code)
     tl__wake(t, code);
 }
 
-int tl__interrupt(tl_task *t)
+int tl__interrupt_slow(tl_task *t)
 {
     if (t->shield == 0 && (t->flags & TL__CANCEL_REQ))
         return TL_ECANCELED;

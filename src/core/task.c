@@ -74,6 +74,8 @@ tl_task *tl_create_task_ex(tl_fn fn, void *arg, const tl_task_opts *opts)
     }
     t->item.kind = TL__ITEM_TASK;
     t->state = TL__CREATED;
+    if (tl__stack_guard(&t->stack) == TL__GUARD_CANARY)
+        t->flags |= TL__CANARY;
     t->refs = 2;
     t->loop = loop;
     t->fn = fn;
