@@ -14,12 +14,12 @@
 static tl__ctx main_ctx, co_ctx;
 static volatile long shared;
 
-#define CHECK(c)                                                                                   \
-    do {                                                                                           \
-        if (!(c)) {                                                                                \
-            fprintf(stderr, "ctx selftest: %s failed at line %d\n", #c, __LINE__);                 \
-            exit(1);                                                                               \
-        }                                                                                          \
+#define CHECK(c)                                                                   \
+    do {                                                                           \
+        if (!(c)) {                                                                \
+            fprintf(stderr, "ctx selftest: %s failed at line %d\n", #c, __LINE__); \
+            exit(1);                                                               \
+        }                                                                          \
     } while (0)
 
 static long __attribute__((noinline)) churn(long a, long b, long c, long d, long e, long f)

@@ -45,8 +45,7 @@ void tl__leaving(tl_loop *loop, tl_task *t)
     const void *sp = __builtin_frame_address(0);
     if (sp < t->low_water)
         t->low_water = sp;
-    if (__builtin_expect(t->flags & TL__CANARY, 0) &&
-        !tl__stack_canary_ok(&t->stack)) {
+    if (__builtin_expect(t->flags & TL__CANARY, 0) && !tl__stack_canary_ok(&t->stack)) {
         char buf[40];
         tl__fatal("stack overflow in task '%s' (id %llu, stack %zu bytes): give it a larger "
                   "stack_size in tl_task_opts",
