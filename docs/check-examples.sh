@@ -10,12 +10,13 @@
 # If build/libtulip.a exists it is then linked (-luv -lpthread -lm) and run
 # with a 10 s timeout; a non-zero exit fails it. A page other than README.md
 # without an example fails too. Exits non-zero if anything failed.
-# VERBOSE=1 shows each example's output.
+# VERBOSE=1 shows each example's output; TULIP_LIB=path uses another static
+# library (a path that does not exist means compile only); CC picks the compiler.
 set -u
 
-CC=${CC:-cc}
+read -r -a CC <<<"${CC:-cc}" # may carry flags: CC="clang -fsanitize=address"
 CFLAGS=(-std=gnu11 -Wall -Wextra -Werror -I include)
-LIB=build/libtulip.a
+LIB=${TULIP_LIB:-build/libtulip.a} # TULIP_LIB overrides, e.g. to test compile-only
 LIBS=(-luv -lpthread -lm)
 
 if [ ! -f include/tulip.h ] || [ ! -d docs/reference ]; then
@@ -57,7 +58,7 @@ for page in "${pages[@]}"; do
         fail=$((fail + 1)) failed+=("$name")
         continue
     fi
-    if ! out=$("$CC" "${CFLAGS[@]}" -c "$src" -o "$tmp/$name.o" 2>&1); then
+    if ! out=$("${CC[@]}" "${CFLAGS[@]}" -c "$src" -o "$tmp/$name.o" 2>&1); then
         echo "FAIL $name: does not compile"
         echo "$out" | sed 's/^/    /'
         fail=$((fail + 1)) failed+=("$name")
@@ -68,7 +69,7 @@ for page in "${pages[@]}"; do
         pass=$((pass + 1))
         continue
     fi
-    if ! out=$("$CC" "$tmp/$name.o" "$LIB" "${LIBS[@]}" -o "$tmp/$name" 2>&1); then
+    if ! out=$("${CC[@]}" "$tmp/$name.o" "$LIB" "${LIBS[@]}" -o "$tmp/$name" 2>&1); then
         echo "FAIL $name: does not link"
         echo "$out" | sed 's/^/    /'
         fail=$((fail + 1)) failed+=("$name")

@@ -126,7 +126,9 @@ TL_EXTERN const char *tl_err_name(int err);
  * A loop belongs to one thread. tl_run() is asyncio.run(): it makes a loop,
  * runs main as a task, cancels and awaits what is left, closes the loop.
  * tl_call_soon() and friends schedule plain callbacks with no stack of their
- * own, the cheapest unit of work.
+ * own, the cheapest unit of work. Whatever schedules work (tasks, callbacks,
+ * futures) needs a loop running on the calling thread: called anywhere else
+ * it aborts with a message naming the function.
  * ====================================================================== */
 
 typedef struct tl_loop tl_loop;
@@ -241,7 +243,7 @@ typedef struct tl_timeout {
     unsigned _flags;
 } tl_timeout;
 
-/* never suspend; seconds <= 0 expires at once, INFINITY never */
+/* never suspend; seconds <= 0 (or NaN) expires at once, INFINITY never */
 TL_EXTERN void tl_timeout_enter(tl_timeout *scope, double seconds);
 TL_EXTERN void tl_timeout_enter_at(tl_timeout *scope, double when);
 /* a new deadline (tl_time() clock; INFINITY: none); no effect once expired */
@@ -249,7 +251,9 @@ TL_EXTERN void tl_timeout_reschedule(tl_timeout *scope, double when);
 /* the deadline, INFINITY when there is none */
 TL_EXTERN double tl_timeout_when(const tl_timeout *scope);
 TL_EXTERN bool tl_timeout_expired(const tl_timeout *scope);
-/* never suspends; TL_ETIMEDOUT if the deadline passed inside, else 0 */
+/* never suspends; TL_ETIMEDOUT if the scope expired while entered (the loop saw
+ * its deadline pass: as in asyncio, a deadline passed without a wait after it
+ * does not count), else 0 */
 TL_EXTERN int tl_timeout_exit(tl_timeout *scope);
 
 /* ======================================================================
@@ -294,9 +298,9 @@ TL_EXTERN void tl_future_release(tl_future *f);
 
 TL_EXTERN void tl_set_debug(bool on);
 TL_EXTERN bool tl_get_debug(void);
-/* seconds; 0.1 by default */
+/* seconds; 0.1 by default; negative or NaN is ignored */
 TL_EXTERN void tl_set_slow_threshold(double seconds);
-/* every task of the current loop as a tree of who awaits whom */
+/* every task of the current loop that is not done, as a tree of who awaits whom */
 TL_EXTERN void tl_dump_tasks(FILE *out);
 
 #ifdef __cplusplus

@@ -160,3 +160,27 @@ Test(debug, dump_tasks_shows_states_waits_and_who_awaits_whom)
     cr_assert_not_null(strstr(text, "'dumper' running"), "%s", text);
     free(text);
 }
+
+static int enable_inside(void *arg)
+{
+    (void)arg;
+    tl_set_debug(true);
+    tl_sleep(0);
+    tl_sleep(0.01);
+    return 0;
+}
+
+static void child_enable_inside(void *arg)
+{
+    (void)arg;
+    tl_set_debug(false);
+    tl_run(enable_inside, NULL);
+}
+
+Test(debug, turning_debug_on_inside_a_task_reports_nothing_spurious)
+{
+    char err[2048];
+    int status = run_child(child_enable_inside, NULL, err, sizeof err);
+    cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    cr_assert_str_empty(err, "stderr: %s", err);
+}

@@ -26,6 +26,8 @@ void tl_set_debug(bool on)
 {
     env_read = true;
     tl__debug = on;
+    if (tl__loop)
+        tl__loop->slice_start = on ? uv_hrtime() : 0;
 }
 
 bool tl_get_debug(void)

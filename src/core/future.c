@@ -74,7 +74,7 @@ void tl_future_release(tl_future *f)
         c = next;
     }
     tl_loop *loop = f->loop;
-    if (loop == tl__loop && loop->nspare_futures < SPARE_MAX) {
+    if (loop == tl__loop && (int)loop->nspare_futures < SPARE_MAX) {
         f->next_spare = loop->spare_futures;
         loop->spare_futures = f;
         loop->nspare_futures++;

@@ -190,13 +190,16 @@ static void drop_queued(tl_loop *loop)
         tl__timer_remove(loop, t);
         tl__timer_drop(t);
     }
+    uv_mutex_lock(&loop->ts_lock);
     tl__tsnode *n = loop->ts_head;
+    loop->ts_head = NULL;
+    loop->ts_tailp = &loop->ts_head;
+    uv_mutex_unlock(&loop->ts_lock);
     while (n) {
         tl__tsnode *next = n->next;
         tl__free(n);
         n = next;
     }
-    loop->ts_head = NULL;
 }
 
 void tl_loop_free(tl_loop *loop)

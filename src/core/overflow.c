@@ -82,7 +82,9 @@ void tl__overflow_thread_init(void)
 
 void tl__overflow_thread_done(void)
 {
-    if (--loops_on_thread || !altstack)
+    /* A loop freed on another thread than the one that made it: that
+     * thread's alternate stack stays; it is small and still useful there. */
+    if (!loops_on_thread || --loops_on_thread || !altstack)
         return;
     stack_t ss = {.ss_flags = SS_DISABLE};
     sigaltstack(&ss, NULL);

@@ -32,6 +32,8 @@ static inline void slice_begin(tl_loop *loop)
 
 static void slice_end_task(tl_loop *loop, tl_task *t)
 {
+    if (!loop->slice_start)
+        return; /* debug mode was turned on while this task ran */
     uint64_t ns = uv_hrtime() - loop->slice_start;
     if ((double)ns > tl__slow_threshold * 1e9) {
         char buf[40];
