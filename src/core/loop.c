@@ -16,9 +16,9 @@ static void wake_for_timers(uv_timer_t *h)
     uv_stop(h->loop);
 }
 
-static void async_cb(uv_async_t *h)
+/* Runs (or, with run false, drops) what other threads have sent. */
+static void drain_threadsafe(tl_loop *loop, bool run)
 {
-    tl_loop *loop = h->data;
     uv_mutex_lock(&loop->ts_lock);
     tl__tsnode *n = loop->ts_head;
     loop->ts_head = NULL;
@@ -26,10 +26,16 @@ static void async_cb(uv_async_t *h)
     uv_mutex_unlock(&loop->ts_lock);
     while (n) {
         tl__tsnode *next = n->next;
-        n->cb(n->arg);
+        if (run)
+            n->cb(n->arg);
         tl__free(n);
         n = next;
     }
+}
+
+static void async_cb(uv_async_t *h)
+{
+    drain_threadsafe(h->data, true);
 }
 
 static void close_noop(uv_handle_t *h)
@@ -190,16 +196,7 @@ static void drop_queued(tl_loop *loop)
         tl__timer_remove(loop, t);
         tl__timer_drop(t);
     }
-    uv_mutex_lock(&loop->ts_lock);
-    tl__tsnode *n = loop->ts_head;
-    loop->ts_head = NULL;
-    loop->ts_tailp = &loop->ts_head;
-    uv_mutex_unlock(&loop->ts_lock);
-    while (n) {
-        tl__tsnode *next = n->next;
-        tl__free(n);
-        n = next;
-    }
+    drain_threadsafe(loop, false);
 }
 
 void tl_loop_free(tl_loop *loop)
