@@ -116,7 +116,6 @@ enum tl__task_state {
 enum tl__task_flags {
     TL__CANCEL_REQ = 1 << 0,  /* tl_task_cancel was called */
     TL__RETRIEVED = 1 << 1,   /* someone read the result */
-    TL__REPORTED = 1 << 2,    /* debug report already printed */
     TL__INTERRUPTED = 1 << 3, /* the last wait was ended by cancel or timeout */
     TL__CANARY = 1 << 4,      /* its stack has a canary, not a guard: check at switches */
 };
@@ -184,13 +183,13 @@ struct tl_loop {
     size_t nalive;  /* tasks not done */
 
     tl__stack_pool stacks;
-    tl_future *spare_futures; /* freed futures kept for reuse, linked through their loop field */
+    tl_future *spare_futures; /* freed futures kept for reuse */
     unsigned nspare_futures;
     tl__ctx dead_ctx; /* where a finished task's last switch saves nothing useful */
 
     tl_task *main;
     tl__item stop_item;
-    bool running, stopping, closing;
+    bool running, stopping;
     bool polling;         /* inside uv_run: a wake-up must keep the poll from blocking */
     uint64_t slice_start; /* debug: when the running task got the CPU */
 };
@@ -277,6 +276,9 @@ void tl__debug_leftover(tl_loop *loop);
 const char *tl__task_name_buf(const tl_task *t, char *buf, size_t cap);
 
 /* ---- stack overflow ---- */
+/* "stack overflow in task 'NAME' (id N, stack SIZE bytes): ...", without a
+ * newline; returns its length. Shared by the guard fault and the canary check. */
+int tl__overflow_message(const tl_task *t, char *buf, size_t cap);
 void tl__overflow_thread_init(void);
 void tl__overflow_thread_done(void);
 

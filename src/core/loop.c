@@ -209,7 +209,6 @@ void tl_loop_free(tl_loop *loop)
         tl__fatal("tl_loop_free called from inside the loop it frees");
     tl__loop = loop;
     tl__ctx_init_thread(&loop->sched);
-    loop->closing = true;
     cancel_leftovers(loop);
     /* Tasks whose handles the program kept: the loop's memory goes, theirs too. */
     while (loop->tasks) {

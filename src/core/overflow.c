@@ -31,6 +31,17 @@ static void chain(int sig, siginfo_t *info, void *uctx)
     }
 }
 
+int tl__overflow_message(const tl_task *t, char *buf, size_t cap)
+{
+    char name[40];
+    int n =
+        snprintf(buf, cap,
+                 "stack overflow in task '%s' (id %llu, stack %zu bytes): give it a larger "
+                 "stack_size in tl_task_opts",
+                 tl__task_name_buf(t, name, sizeof name), (unsigned long long)t->id, t->stack.size);
+    return n < 0 ? 0 : (size_t)n < cap ? n : (int)cap - 1;
+}
+
 static void on_fault(int sig, siginfo_t *info, void *uctx)
 {
     tl_loop *loop = tl__loop;
@@ -39,13 +50,11 @@ static void on_fault(int sig, siginfo_t *info, void *uctx)
         chain(sig, info, uctx);
         return;
     }
-    char name[40], msg[256];
-    int n =
-        snprintf(msg, sizeof msg,
-                 "tulip: fatal: stack overflow in task '%s' (id %llu, stack %zu bytes): give "
-                 "it a larger stack_size in tl_task_opts\n",
-                 tl__task_name_buf(t, name, sizeof name), (unsigned long long)t->id, t->stack.size);
-    if (n > 0 && write(STDERR_FILENO, msg, (size_t)n) < 0)
+    char msg[256];
+    int n = snprintf(msg, sizeof msg, "tulip: fatal: ");
+    n += tl__overflow_message(t, msg + n, sizeof msg - (size_t)n - 1);
+    msg[n++] = '\n';
+    if (write(STDERR_FILENO, msg, (size_t)n) < 0)
         n = 0;
     signal(SIGABRT, SIG_DFL);
     abort();

@@ -48,10 +48,9 @@ void tl__leaving(tl_loop *loop, tl_task *t)
     if (sp < t->low_water)
         t->low_water = sp;
     if (__builtin_expect(t->flags & TL__CANARY, 0) && !tl__stack_canary_ok(&t->stack)) {
-        char buf[40];
-        tl__fatal("stack overflow in task '%s' (id %llu, stack %zu bytes): give it a larger "
-                  "stack_size in tl_task_opts",
-                  tl__task_name_buf(t, buf, sizeof buf), (unsigned long long)t->id, t->stack.size);
+        char msg[256];
+        tl__overflow_message(t, msg, sizeof msg);
+        tl__fatal("%s", msg);
     }
     if (tl__debug)
         slice_end_task(loop, t);

@@ -259,7 +259,7 @@ const char *tl_task_name(const tl_task *t)
     /* Formatted on first use, so spawning costs no snprintf. */
     tl_task *m = (tl_task *)t;
     if (!m->name_buf[0])
-        snprintf(m->name_buf, sizeof m->name_buf, "Task-%llu", (unsigned long long)t->id);
+        tl__task_name_buf(t, m->name_buf, sizeof m->name_buf);
     return m->name_buf;
 }
 
