@@ -135,6 +135,7 @@ typedef struct tl_loop tl_loop;
 typedef struct tl_task tl_task;
 typedef struct tl_future tl_future;
 typedef struct tl_handle tl_handle;
+typedef struct tl_group tl_group;
 
 /* The body of a task: a result >= 0, or a negative TL_E* (the C form of raising). */
 typedef int (*tl_fn)(void *arg);

@@ -89,10 +89,15 @@ uint64_t tl__deadline_at(double when);
 
 /* ---- waiters: a task parked in an intrusive list, in its own stack frame ---- */
 
-typedef struct tl__waiter {
-    struct tl__waiter *next, *prev;
-    tl_task *task;
-} tl__waiter;
+typedef struct tl__waiter tl__waiter;
+struct tl__waiter {
+    tl__waiter *next, *prev;
+    tl_task *task; /* the task to wake, when notify is NULL */
+    /* Instead of waking a task: called with the code (a task's result), for
+     * waits on many things at once (gather, wait, task groups). It may wake
+     * tasks; it must not touch the list it was called from. */
+    void (*notify)(tl__waiter *w, int code);
+};
 
 typedef struct tl__wlist {
     tl__waiter *head, *tail;
@@ -100,7 +105,7 @@ typedef struct tl__wlist {
 
 void tl__wlist_push(tl__wlist *l, tl__waiter *w);
 void tl__wlist_remove(tl__wlist *l, tl__waiter *w);
-/* Wakes every waiter with code, in FIFO order. */
+/* Wakes (or notifies) every waiter with code, in FIFO order. */
 void tl__wlist_wake_all(tl__wlist *l, int code);
 
 /* ---- tasks ---- */
@@ -146,6 +151,11 @@ struct tl_task {
     void *wait_obj;
     tl__detach_fn wait_detach;
     void *wait_ctx;
+    /* set by a hand-off wake-up (tl__wake_handoff) until the task runs */
+    tl__detach_fn wake_undo;
+    void *wake_undo_ctx;
+    tl_group *group; /* the task group that spawned it, until it finishes */
+    tl_task *group_prev, *group_next;
     tl__wlist awaiters;
     tl_task *all_prev, *all_next;
     uint64_t id;
@@ -242,7 +252,13 @@ static inline int tl__interrupt(tl_task *t)
 int tl__wait(tl_task *t, const char *what, void *obj, tl__detach_fn detach, void *ctx);
 /* Makes a waiting task ready with code as its wait's result. */
 void tl__wake(tl_task *t, int code);
-/* Ends t's wait with code (detaching it first) if it waits and may be interrupted. */
+/* tl__wake for a wake-up that hands t something (a lock, an item, a permit).
+ * If t is cancelled or times out before it runs, undo(t, ctx) gives the thing
+ * back (to the next waiter) and t's wait returns the interruption instead:
+ * a cancelled waiter takes nothing, and the wake-up is not lost. */
+void tl__wake_handoff(tl_task *t, int code, tl__detach_fn undo, void *ctx);
+/* Ends t's wait with code if it waits and may be interrupted: detaches it
+ * first, or undoes the hand-off it was woken with but has not yet seen. */
 void tl__interrupt_wait(tl_task *t, int code);
 /* Gives up the CPU with t already queued or recorded elsewhere. */
 void tl__park(tl_task *t);
@@ -257,6 +273,8 @@ void tl__loop_run_until(tl_loop *loop, bool (*pred)(tl_loop *));
 
 /* ---- tasks, futures, handles ---- */
 void tl__task_free(tl_task *t);
+/* A group's child finished (called by the child, just before it exits). */
+void tl__group_child_done(tl_task *t);
 void tl__task_unref(tl_task *t);
 void tl__call_run(tl__item *it);
 void tl__futcb_run(tl__item *it);

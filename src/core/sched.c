@@ -95,7 +95,15 @@ void tl__wake(tl_task *t, int code)
     t->state = TL__READY;
     t->wait_what = NULL;
     t->wait_detach = NULL;
+    t->wake_undo = NULL;
     tl__ready_push(t->loop, &t->item);
+}
+
+void tl__wake_handoff(tl_task *t, int code, tl__detach_fn undo, void *ctx)
+{
+    tl__wake(t, code);
+    t->wake_undo = undo;
+    t->wake_undo_ctx = ctx;
 }
 
 int tl__wait(tl_task *t, const char *what, void *obj, tl__detach_fn detach, void *ctx)
@@ -107,16 +115,25 @@ int tl__wait(tl_task *t, const char *what, void *obj, tl__detach_fn detach, void
     t->wait_detach = detach;
     t->wait_ctx = ctx;
     tl__park(t);
+    t->wake_undo = NULL;
     return t->wake_code;
 }
 
 void tl__interrupt_wait(tl_task *t, int code)
 {
-    if (t->state != TL__WAITING)
-        return;
-    t->wait_detach(t, t->wait_ctx);
-    t->flags |= TL__INTERRUPTED;
-    tl__wake(t, code);
+    if (t->state == TL__WAITING) {
+        t->wait_detach(t, t->wait_ctx);
+        t->flags |= TL__INTERRUPTED;
+        tl__wake(t, code);
+    } else if (t->state == TL__READY && t->wake_undo) {
+        /* Woken with a resource it has not seen yet: give it back. Already in
+         * the ready queue, so only its wait's result changes. */
+        tl__detach_fn undo = t->wake_undo;
+        t->wake_undo = NULL;
+        undo(t, t->wake_undo_ctx);
+        t->flags |= TL__INTERRUPTED;
+        t->wake_code = code;
+    }
 }
 
 int tl__interrupt_slow(tl_task *t)
@@ -205,7 +222,10 @@ void tl__wlist_wake_all(tl__wlist *l, int code)
     l->head = l->tail = NULL;
     while (w) {
         tl__waiter *next = w->next;
-        tl__wake(w->task, code);
+        if (w->notify)
+            w->notify(w, code);
+        else
+            tl__wake(w->task, code);
         w = next;
     }
 }
