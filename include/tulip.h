@@ -289,6 +289,101 @@ TL_EXTERN tl_future *tl_future_retain(tl_future *f);
 TL_EXTERN void tl_future_release(tl_future *f);
 
 /* ======================================================================
+ * Combinators: gather, wait, as_completed, wait_for, task groups, generators
+ *
+ * tl_gather() is asyncio.gather(): it waits for a set of tasks and collects
+ * their results in order; the first error comes back at once (the others run
+ * on) unless TL_RETURN_EXCEPTIONS asks for every result. tl_wait() waits for
+ * the first, the first failure or all, and never cancels anything;
+ * tl_as_completed hands tasks out as they finish. tl_wait_for() bounds one
+ * task with a timeout and cancels it when the time is up. A task group
+ * (asyncio.TaskGroup) owns its children: one failure cancels the rest, and
+ * tl_group_wait() returns only when all have finished. A generator is an
+ * async generator: its function runs as a task and hands values out one at
+ * a time with tl_gen_yield(), each when the consumer asks with tl_gen_next().
+ * A caller cancelled inside gather, wait_for or a group's wait cancels the
+ * tasks it waits for and waits until they have finished: their functions
+ * may point into the caller's stack frame.
+ * ====================================================================== */
+
+/* tl_gather flag: wait for every task and leave each error in results[] */
+#define TL_RETURN_EXCEPTIONS 1u
+
+/* suspends unless all are done; 0, the first task error, TL_ECANCELED, TL_ETIMEDOUT,
+ * TL_ENOMEM, TL_EINVAL. results (may be NULL) gets each task's result, TL_EAGAIN for
+ * one still running when the first error returned. */
+TL_EXTERN int tl_gather(tl_task *const *tasks, size_t n, int *results, unsigned flags);
+
+/* A call that is not a task yet: asyncio's coroutine object, for tl_gather_coros. */
+typedef struct tl_coro {
+    tl_fn fn;
+    void *arg;
+} tl_coro;
+#define TL_CORO(fn, arg) ((tl_coro){(fn), (arg)})
+
+/* tl_gather over new tasks running coros[i].fn(coros[i].arg); suspends; as tl_gather */
+TL_EXTERN int tl_gather_coros(const tl_coro *coros, size_t n, int *results, unsigned flags);
+/* TL_GATHER(results, flags, TL_CORO(f, a), TL_CORO(g, b), ...): tl_gather_coros on a list */
+#define TL_GATHER(results, flags, ...)              \
+    tl_gather_coros((const tl_coro[]){__VA_ARGS__}, \
+                    sizeof((const tl_coro[]){__VA_ARGS__}) / sizeof(tl_coro), (results), (flags))
+
+/* tl_wait return_when */
+#define TL_FIRST_COMPLETED 1
+#define TL_FIRST_EXCEPTION 2
+#define TL_ALL_COMPLETED   3
+
+/* suspends unless already satisfied; how many tasks are done (the timeout, in seconds,
+ * ends it without error; negative: none), TL_ECANCELED, TL_ETIMEDOUT, TL_ENOMEM,
+ * TL_EINVAL. Nothing is cancelled. */
+TL_EXTERN int tl_wait(tl_task *const *tasks, size_t n, double timeout, int return_when);
+
+typedef struct tl_as_completed {
+    void *_state; /* private */
+} tl_as_completed;
+
+/* never suspends; 0, TL_ENOMEM, TL_EINVAL. Holds a reference to each task until
+ * _destroy. timeout: seconds for the whole iteration; negative: none. */
+TL_EXTERN int tl_as_completed_init(tl_as_completed *it, tl_task *const *tasks, size_t n,
+                                   double timeout);
+/* suspends while none is ready; 0 and the next finished task in *out (valid until
+ * _destroy), TL_EOF when all were handed out, TL_ETIMEDOUT, TL_ECANCELED */
+TL_EXTERN int tl_as_completed_next(tl_as_completed *it, tl_task **out);
+/* never suspends; the tasks run on */
+TL_EXTERN void tl_as_completed_destroy(tl_as_completed *it);
+
+/* suspends unless t is done; t's result, or TL_ETIMEDOUT when the timeout (seconds;
+ * INFINITY: none; <= 0: now) ended it and t was cancelled and has finished;
+ * TL_ECANCELED, TL_EINVAL (NaN) */
+TL_EXTERN int tl_wait_for(tl_task *t, double timeout);
+
+/* never suspends; NULL when memory runs out */
+TL_EXTERN tl_group *tl_group_new(void);
+/* never suspends; NULL when memory runs out. The group keeps the handle until
+ * tl_group_free; in a group that is shutting down the task is made cancelled. */
+TL_EXTERN tl_task *tl_group_spawn(tl_group *g, tl_fn fn, void *arg);
+TL_EXTERN tl_task *tl_group_spawn_ex(tl_group *g, tl_fn fn, void *arg, const tl_task_opts *opts);
+/* suspends until every child has finished; 0, the first child's error (an error other
+ * than TL_ECANCELED), TL_ECANCELED, TL_ETIMEDOUT, TL_EBUSY (another task waits on it) */
+TL_EXTERN int tl_group_wait(tl_group *g);
+/* never suspends; children still running are cancelled and run on detached */
+TL_EXTERN void tl_group_free(tl_group *g);
+
+typedef struct tl_gen tl_gen;
+typedef int (*tl_gen_fn)(tl_gen *g, void *arg);
+
+/* never suspends; NULL when memory runs out. fn starts at the first tl_gen_next. */
+TL_EXTERN tl_gen *tl_gen_new(tl_gen_fn fn, void *arg);
+/* inside the generator; suspends until the next tl_gen_next; 0, TL_ECANCELED (closed) */
+TL_EXTERN int tl_gen_yield(tl_gen *g, void *value);
+/* suspends until the generator yields or returns; 0 and the value in *value, TL_EOF
+ * at the end, the generator's error, TL_ECANCELED, TL_ETIMEDOUT, TL_ENOMEM, TL_EBUSY */
+TL_EXTERN int tl_gen_next(tl_gen *g, void **value);
+/* suspends while the generator finishes (its pending tl_gen_yield returns
+ * TL_ECANCELED), then frees it; 0, an error the generator returned on closing, TL_EBUSY */
+TL_EXTERN int tl_gen_close(tl_gen *g);
+
+/* ======================================================================
  * Debugging
  *
  * Debug mode (TULIP_DEBUG=1 in the environment, or tl_set_debug(true))

@@ -33,11 +33,41 @@ static int child(void *arg)
         }                       \
     } while (0)
 
+/* Any error ends the workload with it: the test accepts only TL_ENOMEM. */
+#define OK(expr)         \
+    do {                 \
+        int r_ = (expr); \
+        if (r_ < 0) {    \
+            result = r_; \
+            goto out;    \
+        }                \
+    } while (0)
+
+static int quick(void *arg)
+{
+    (void)arg;
+    return tl_sleep(0);
+}
+
+static int three(tl_gen *g, void *arg)
+{
+    (void)arg;
+    for (int i = 0; i < 3; i++) {
+        int rc = tl_gen_yield(g, NULL);
+        if (rc < 0)
+            return rc;
+    }
+    return 0;
+}
+
 static int workload(void *arg)
 {
     (void)arg;
     int result = 0;
     tl_task *t[4] = {0};
+    tl_group *g = NULL;
+    tl_gen *gen = NULL;
+    tl_as_completed it = {0};
     tl_future *f = tl_future_new();
     CHECK(f);
     CHECK(tl_future_add_done_callback(f, on_done, NULL) == 0);
@@ -56,7 +86,34 @@ static int workload(void *arg)
         tl_await(t[i]);
     tl_timeout_exit(&s);
     tl_sleep(0.002);
+
+    tl_coro coros[10];
+    for (int i = 0; i < 10; i++)
+        coros[i] = TL_CORO(quick, NULL);
+    int res[10];
+    OK(tl_gather_coros(coros, 10, res, 0));
+    OK(tl_gather(t, 4, res, TL_RETURN_EXCEPTIONS));
+    OK(tl_wait(t, 4, 0.01, TL_ALL_COMPLETED));
+    OK(tl_wait_for(t[0], 1));
+    OK(tl_as_completed_init(&it, t, 4, -1));
+    tl_task *done;
+    for (int i = 0; i < 4; i++)
+        OK(tl_as_completed_next(&it, &done));
+    CHECK(g = tl_group_new());
+    for (int i = 0; i < 3; i++)
+        CHECK(tl_group_spawn(g, quick, NULL));
+    OK(tl_group_wait(g));
+    CHECK(gen = tl_gen_new(three, NULL));
+    int rc;
+    while ((rc = tl_gen_next(gen, NULL)) == 0)
+        ;
+    if (rc != TL_EOF)
+        OK(rc);
 out:
+    tl_as_completed_destroy(&it);
+    tl_group_free(g);
+    if (gen && tl_gen_close(gen) != 0)
+        result = TL_EINVAL;
     for (int i = 0; i < 4; i++)
         tl_task_release(t[i]);
     tl_future_release(f);

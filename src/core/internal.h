@@ -92,7 +92,10 @@ uint64_t tl__deadline_at(double when);
 typedef struct tl__waiter tl__waiter;
 struct tl__waiter {
     tl__waiter *next, *prev;
-    tl_task *task; /* the task to wake, when notify is NULL */
+    union {
+        tl_task *task; /* the task to wake, when notify is NULL */
+        void *owner;   /* for notify */
+    };
     /* Instead of waking a task: called with the code (a task's result), for
      * waits on many things at once (gather, wait, task groups). It may wake
      * tasks; it must not touch the list it was called from. */
@@ -154,8 +157,8 @@ struct tl_task {
     /* set by a hand-off wake-up (tl__wake_handoff) until the task runs */
     tl__detach_fn wake_undo;
     void *wake_undo_ctx;
-    tl_group *group; /* the task group that spawned it, until it finishes */
-    tl_task *group_prev, *group_next;
+    tl_group *group; /* the task group that spawned it */
+    tl_task *group_next;
     tl__wlist awaiters;
     tl_task *all_prev, *all_next;
     uint64_t id;
@@ -273,6 +276,8 @@ void tl__loop_run_until(tl_loop *loop, bool (*pred)(tl_loop *));
 
 /* ---- tasks, futures, handles ---- */
 void tl__task_free(tl_task *t);
+/* Cancels t and waits, shielded, until it has finished; its result. */
+int tl__cancel_and_wait(tl_task *self, tl_task *t);
 /* A group's child finished (called by the child, just before it exits). */
 void tl__group_child_done(tl_task *t);
 void tl__task_unref(tl_task *t);

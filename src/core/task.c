@@ -39,6 +39,8 @@ static void task_finish(tl_task *t, int result)
     t->result = result;
     t->state = TL__DONE;
     loop->nalive--;
+    if (t->group)
+        tl__group_child_done(t);
     if (t->awaiters.head)
         t->flags |= TL__RETRIEVED;
     tl__wlist_wake_all(&t->awaiters, result);
@@ -174,6 +176,15 @@ int tl_await(tl_task *t)
     }
     /* The awaiter was cancelled or timed out: as in asyncio, so is the task it awaits. */
     tl_task_cancel(t);
+    return rc;
+}
+
+int tl__cancel_and_wait(tl_task *self, tl_task *t)
+{
+    tl_task_cancel(t);
+    self->shield++;
+    int rc = tl_await(t);
+    self->shield--;
     return rc;
 }
 
