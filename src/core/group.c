@@ -8,7 +8,8 @@
 #include "internal.h"
 
 struct tl_group {
-    tl_task *children; /* every child, newest first, linked by group_next */
+    tl_task *children; /* every child, in spawn order, linked by group_next */
+    tl_task **tail;
     size_t running;
     int error;       /* the first child error other than TL_ECANCELED */
     bool aborting;   /* the children were cancelled: new ones start cancelled */
@@ -18,7 +19,10 @@ struct tl_group {
 tl_group *tl_group_new(void)
 {
     tl__need_loop("tl_group_new");
-    return tl__calloc(1, sizeof(tl_group));
+    tl_group *g = tl__calloc(1, sizeof *g);
+    if (g)
+        g->tail = &g->children;
+    return g;
 }
 
 static void abort_children(tl_group *g)
@@ -34,8 +38,9 @@ tl_task *tl_group_spawn_ex(tl_group *g, tl_fn fn, void *arg, const tl_task_opts 
     if (!t)
         return NULL;
     t->group = g;
-    t->group_next = g->children;
-    g->children = t;
+    t->group_next = NULL;
+    *g->tail = t;
+    g->tail = &t->group_next;
     g->running++;
     if (g->aborting)
         tl_task_cancel(t); /* before its first step: its function never runs */
