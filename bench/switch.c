@@ -3,7 +3,8 @@
  * Two tasks ping-pong: each awaits a tl_future of its own that the other
  * resolves, then makes itself a fresh one and resolves the other's (a wake-up
  * between tasks of one loop). Then two tasks each call tl_sleep(0) in a loop.
- * Prints one JSON line with ns per hand-off and per yield, the figures
+ * Then a generator yields `rounds` values to a consumer (async for).
+ * Prints one JSON line with ns per hand-off, per yield and per value, the figures
  * bench/peers/switch.{go,js,py} print for their runtimes.
  *
  * usage: bench_switch [rounds]
@@ -102,17 +103,49 @@ static int yields(long rounds, double *ns)
     return rc;
 }
 
+static int count_up(tl_gen *g, void *arg)
+{
+    long rounds = *(const long *)arg;
+    for (long i = 0; i < rounds; i++) {
+        int rc = tl_gen_yield(g, (void *)(intptr_t)i);
+        if (rc < 0)
+            return rc;
+    }
+    return 0;
+}
+
+/* One value is two switches: the consumer asks, the generator answers. */
+static int gen_values(long rounds, double *ns)
+{
+    tl_gen *g = tl_gen_new(count_up, &rounds);
+    if (g == NULL)
+        return TL_ENOMEM;
+    double t0 = now();
+    long n = 0;
+    void *v;
+    int rc;
+    while ((rc = tl_gen_next(g, &v)) == 0)
+        n += (intptr_t)v == n;
+    *ns = (now() - t0) * 1e9 / (double)rounds;
+    int closed = tl_gen_close(g);
+    if (rc != TL_EOF)
+        return rc;
+    return n == rounds ? closed : TL_EINVAL;
+}
+
 static int bench(void *arg)
 {
     long rounds = *(const long *)arg;
-    double h, y;
+    double h, y, gv;
     int rc = handoff(rounds, &h);
     if (rc == 0)
         rc = yields(rounds, &y);
     if (rc == 0)
+        rc = gen_values(rounds, &gv);
+    if (rc == 0)
         printf("{\"version\": \"%s\", \"rounds\": %ld, \"ns_per_handoff\": %.2f, "
-               "\"ns_per_sleep0\": %.2f}\n",
-               tl_version(), rounds, h, y);
+               "\"ns_per_sleep0\": %.2f, \"ns_per_gen_value\": %.2f}\n",
+               tl_version(), rounds, h, y, gv);
     return rc;
 }
 

@@ -2,7 +2,8 @@
 //
 // Two goroutines ping-pong over unbuffered channels (each hand-off wakes the
 // other side and waits), then two goroutines each call runtime.Gosched()
-// (Go's sleep(0)). Run it with GOMAXPROCS=1 and without: with more than one
+// (Go's sleep(0)). Then a generator goroutine sends `rounds` values over an
+// unbuffered channel to a range loop (Go's async for). Run it with GOMAXPROCS=1 and without: with more than one
 // P the two sides may run on different threads. Prints one JSON line, the
 // same figures as bench/switch.c.
 //
@@ -52,6 +53,28 @@ func yields(rounds int) float64 {
 	return float64(time.Since(start).Nanoseconds()) / float64(2*rounds)
 }
 
+// One value is one channel hand-off from the generator to the consumer.
+func genValues(rounds int) float64 {
+	ch := make(chan int)
+	start := time.Now()
+	go func() {
+		for i := 0; i < rounds; i++ {
+			ch <- i
+		}
+		close(ch)
+	}()
+	n := 0
+	for v := range ch {
+		if v == n {
+			n++
+		}
+	}
+	if n != rounds {
+		panic("lost a value")
+	}
+	return float64(time.Since(start).Nanoseconds()) / float64(rounds)
+}
+
 func main() {
 	rounds := 1000000
 	if len(os.Args) > 1 {
@@ -63,6 +86,7 @@ func main() {
 	}
 	h := handoff(rounds)
 	y := yields(rounds)
-	fmt.Printf("{\"rounds\": %d, \"gomaxprocs\": %d, \"ns_per_handoff\": %.2f, \"ns_per_sleep0\": %.2f}\n",
-		rounds, runtime.GOMAXPROCS(0), h, y)
+	g := genValues(rounds)
+	fmt.Printf("{\"rounds\": %d, \"gomaxprocs\": %d, \"ns_per_handoff\": %.2f, \"ns_per_sleep0\": %.2f, \"ns_per_gen_value\": %.2f}\n",
+		rounds, runtime.GOMAXPROCS(0), h, y, g)
 }

@@ -6,7 +6,8 @@
 // Then two async functions yield in a loop: `await null` lets every other
 // ready function run once through the microtask queue (Node's nearest
 // sleep(0)); a setImmediate round trip, which goes through the event loop as
-// asyncio.sleep(0) does, is measured on fewer rounds. Prints one JSON line.
+// asyncio.sleep(0) does, is measured on fewer rounds. Then an async generator
+// yields `rounds` values to a `for await`. Prints one JSON line.
 //
 // usage: node switch.js [rounds]
 
@@ -50,6 +51,17 @@ async function yields(rounds, yieldOnce) {
   return Number(now() - t0) / (2 * rounds);
 }
 
+async function genValues(rounds) {
+  async function* countUp() {
+    for (let i = 0; i < rounds; i++) yield i;
+  }
+  const t0 = now();
+  let n = 0;
+  for await (const v of countUp()) n += v === n ? 1 : 0;
+  if (n !== rounds) throw new Error('lost a value');
+  return Number(now() - t0) / rounds;
+}
+
 const microtask = () => null;
 const immediate = () => new Promise((resolve) => setImmediate(resolve));
 
@@ -59,15 +71,18 @@ async function main() {
   await handoff(10000);
   await yields(10000, microtask);
   await yields(1000, immediate);
+  await genValues(10000);
   const h = await handoff(rounds);
   const y = await yields(rounds, microtask);
   const s = await yields(immediateRounds, immediate);
+  const g = await genValues(rounds);
   console.log(JSON.stringify({
     rounds,
     ns_per_handoff: +h.toFixed(2),
     ns_per_sleep0: +y.toFixed(2),
     setimmediate_rounds: immediateRounds,
     ns_per_setimmediate: +s.toFixed(2),
+    ns_per_gen_value: +g.toFixed(2),
   }));
 }
 

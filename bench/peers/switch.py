@@ -2,7 +2,8 @@
 
 Two tasks ping-pong: each awaits a Future of its own that the other resolves,
 then makes itself a fresh one and resolves the other's. Then two tasks each
-call asyncio.sleep(0) in a loop. Prints one JSON line, the same figures as
+call asyncio.sleep(0) in a loop. Then an async generator yields `rounds`
+values to an `async for`. Prints one JSON line, the same figures as
 bench/switch.c.
 
 usage: python3 switch.py [rounds]
@@ -41,11 +42,25 @@ async def yields(rounds):
     return (time.perf_counter() - t0) * 1e9 / (2 * rounds)
 
 
+async def gen_values(rounds):
+    async def count_up():
+        for i in range(rounds):
+            yield i
+
+    t0 = time.perf_counter()
+    n = 0
+    async for v in count_up():
+        n += v == n
+    assert n == rounds
+    return (time.perf_counter() - t0) * 1e9 / rounds
+
+
 async def main(rounds):
     h = await handoff(rounds)
     y = await yields(rounds)
+    g = await gen_values(rounds)
     print(json.dumps({"rounds": rounds, "ns_per_handoff": round(h, 2),
-                      "ns_per_sleep0": round(y, 2)}))
+                      "ns_per_sleep0": round(y, 2), "ns_per_gen_value": round(g, 2)}))
 
 
 if __name__ == "__main__":
