@@ -321,7 +321,8 @@ typedef struct tl_coro {
 } tl_coro;
 #define TL_CORO(fn, arg) ((tl_coro){(fn), (arg)})
 
-/* tl_gather over new tasks running coros[i].fn(coros[i].arg); suspends; as tl_gather */
+/* tl_gather over new tasks running coros[i].fn(coros[i].arg); suspends; as tl_gather,
+ * except that on an error the tasks still running are cancelled and waited for */
 TL_EXTERN int tl_gather_coros(const tl_coro *coros, size_t n, int *results, unsigned flags);
 /* TL_GATHER(results, flags, TL_CORO(f, a), TL_CORO(g, b), ...): tl_gather_coros on a list */
 #define TL_GATHER(results, flags, ...)              \
@@ -347,7 +348,8 @@ typedef struct tl_as_completed {
 TL_EXTERN int tl_as_completed_init(tl_as_completed *it, tl_task *const *tasks, size_t n,
                                    double timeout);
 /* suspends while none is ready; 0 and the next finished task in *out (valid until
- * _destroy), TL_EOF when all were handed out, TL_ETIMEDOUT, TL_ECANCELED */
+ * _destroy), TL_EOF when all were handed out, TL_ETIMEDOUT, TL_ECANCELED, TL_EBUSY
+ * (another task waits in it) */
 TL_EXTERN int tl_as_completed_next(tl_as_completed *it, tl_task **out);
 /* never suspends; the tasks run on */
 TL_EXTERN void tl_as_completed_destroy(tl_as_completed *it);

@@ -375,3 +375,67 @@ Test(gather, gathering_itself_aborts_with_a_message)
     cr_assert(WIFSIGNALED(st) && WTERMSIG(st) == SIGABRT);
     cr_assert(strstr(err, "tl_gather") && strstr(err, "waits on itself"), "got: %s", err);
 }
+
+static int fail_soon(void *arg)
+{
+    (void)arg;
+    tl_sleep(0.01);
+    return TL_EPIPE;
+}
+
+static int writes_into_caller_frame(void *arg)
+{
+    int *slot = arg;
+    int rc = tl_sleep(0.05);
+    *slot = rc == 0 ? 1 : 2; /* the caller's frame must still be there */
+    return rc;
+}
+
+static int gather_coros_error_cancels_and_waits_body(void *arg)
+{
+    (void)arg;
+    int slot = 0, res[2];
+    int rc = TL_GATHER(res, 0, TL_CORO(writes_into_caller_frame, &slot), TL_CORO(fail_soon, NULL));
+    cr_assert_eq(rc, TL_EPIPE);
+    cr_assert_eq(slot, 2, "the other call was cancelled and had finished before the return");
+    cr_assert(res[0] == TL_ECANCELED && res[1] == TL_EPIPE);
+    return 0;
+}
+
+Test(gather, gather_coros_error_cancels_the_rest_and_waits)
+{
+    RUN(gather_coros_error_cancels_and_waits_body, NULL);
+}
+
+static int gather_coros_enomem_runs_nothing_body(void *arg)
+{
+    (void)arg;
+    int ran = 0;
+    tl_coro c[12];
+    for (int i = 0; i < 12; i++)
+        c[i] = TL_CORO(writes_into_caller_frame, &ran);
+    long live = tl__alloc_live();
+    /* the array of 12 handles, 12 tasks (struct and stack each), then the
+     * gather's node array: let every allocation but the last succeed */
+    int rc = 0;
+    for (long n = 1; n < 200; n++) {
+        tl__fault_arm(n);
+        rc = tl_gather_coros(c, 12, NULL, 0);
+        bool fired = tl__fault_fired();
+        tl__fault_arm(0);
+        if (!fired)
+            break;
+        cr_assert_eq(rc, TL_ENOMEM);
+        cr_assert_eq(ran, 0, "N=%ld: a call ran although the gather failed", n);
+        tl_sleep(0.06);
+        cr_assert_eq(ran, 0, "N=%ld: a call ran on after the gather failed", n);
+        cr_assert_eq(tl__alloc_live(), live);
+    }
+    cr_assert_eq(rc, 0);
+    return 0;
+}
+
+Test(gather, gather_coros_out_of_memory_runs_no_call)
+{
+    RUN(gather_coros_enomem_runs_nothing_body, NULL);
+}

@@ -240,3 +240,79 @@ Test(gen, yield_outside_the_generator_aborts_with_a_message)
     cr_assert(WIFSIGNALED(st) && WTERMSIG(st) == SIGABRT);
     cr_assert(strstr(err, "tl_gen_yield"), "got: %s", err);
 }
+
+static int yield_in_shield(tl_gen *g, void *arg)
+{
+    int *after = arg;
+    tl_shield_enter();
+    int rc = 0;
+    for (intptr_t i = 0; rc == 0; i++)
+        rc = tl_gen_yield(g, (void *)i);
+    int again = tl_gen_yield(g, NULL);
+    tl_shield_exit();
+    *after = again;
+    return rc;
+}
+
+static int close_reaches_a_shielded_yield_body(void *arg)
+{
+    (void)arg;
+    int after = 0;
+    tl_gen *g = tl_gen_new(yield_in_shield, &after);
+    cr_assert_eq(tl_gen_next(g, NULL), 0);
+    cr_assert_eq(tl_gen_close(g), 0, "closed although it yields inside a shield");
+    cr_assert_eq(after, TL_ECANCELED, "every yield after close returns TL_ECANCELED");
+    return 0;
+}
+
+Test(gen, close_reaches_a_yield_inside_a_shield)
+{
+    RUN(close_reaches_a_shielded_yield_body, NULL);
+}
+
+static int cleanup_error_after_cancelled_consumer_body(void *arg)
+{
+    (void)arg;
+    counter c = {.stop = 3, .delay = 10};
+    consumer k = {.g = tl_gen_new(count, &c)};
+    tl_task *t = tl_create_task(run_next, &k);
+    tl_sleep(0.01);
+    tl_task_cancel(t);
+    tl_await(t);
+    cr_assert_eq(k.rc, TL_ECANCELED);
+    cr_assert_eq(tl_gen_close(k.g), 0, "a generator that ended cancelled closes cleanly");
+    tl_task_release(t);
+    return 0;
+}
+
+Test(gen, generator_ended_by_its_consumers_cancellation_closes_cleanly)
+{
+    RUN(cleanup_error_after_cancelled_consumer_body, NULL);
+}
+
+static int fail_on_cancel(tl_gen *g, void *arg)
+{
+    (void)g;
+    (void)arg;
+    tl_sleep(10);
+    return TL_EIO;
+}
+
+static int cleanup_error_reaches_close_body(void *arg)
+{
+    (void)arg;
+    consumer k = {.g = tl_gen_new(fail_on_cancel, NULL)};
+    tl_task *t = tl_create_task(run_next, &k);
+    tl_sleep(0.01);
+    tl_task_cancel(t);
+    tl_await(t);
+    cr_assert_eq(k.rc, TL_ECANCELED);
+    cr_assert_eq(tl_gen_close(k.g), TL_EIO, "the error it returned on the way out is not lost");
+    tl_task_release(t);
+    return 0;
+}
+
+Test(gen, error_returned_while_the_consumer_is_cancelled_reaches_close)
+{
+    RUN(cleanup_error_reaches_close_body, NULL);
+}

@@ -1,5 +1,7 @@
 /* Task groups: every child waited for, the first failure cancels the rest,
  * cancelling the waiter cancels the children, groups nest. */
+#include <signal.h>
+
 #include "ctx/alloc.h"
 #include "util.h"
 
@@ -295,4 +297,31 @@ static int free_with_running_children_body(void *arg)
 Test(group, free_cancels_children_still_running)
 {
     RUN(free_with_running_children_body, NULL);
+}
+
+static int wait_on_own_group(void *arg)
+{
+    return tl_group_wait(arg);
+}
+
+static int child_waits_on_its_group(void *arg)
+{
+    (void)arg;
+    tl_group *g = tl_group_new();
+    tl_group_spawn(g, wait_on_own_group, g);
+    return tl_group_wait(g);
+}
+
+static void child_waits_on_its_group_child(void *arg)
+{
+    (void)arg;
+    tl_run(child_waits_on_its_group, NULL);
+}
+
+Test(group, a_child_waiting_on_its_own_group_aborts_with_a_message)
+{
+    char err[512];
+    int st = run_child(child_waits_on_its_group_child, NULL, err, sizeof err);
+    cr_assert(WIFSIGNALED(st) && WTERMSIG(st) == SIGABRT);
+    cr_assert(strstr(err, "tl_group_wait") && strstr(err, "child of the group"), "got: %s", err);
 }

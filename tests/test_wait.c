@@ -266,6 +266,23 @@ Test(wait_for, timeout_of_zero_or_less)
     RUN(wait_for_zero_body, NULL);
 }
 
+static int wait_for_zero_cancelled_caller_body(void *arg)
+{
+    (void)arg;
+    job slow = {10, 1};
+    tl_task *t = tl_create_task(sleep_then, &slow);
+    tl_task_cancel(tl_current_task());
+    cr_assert_eq(tl_wait_for(t, 0), TL_ECANCELED, "the caller's cancellation, not a timeout");
+    cr_assert(tl_task_cancelled(t));
+    tl_task_release(t);
+    return 0;
+}
+
+Test(wait_for, cancelled_caller_with_timeout_zero_is_ecanceled)
+{
+    cr_assert_eq(tl_run(wait_for_zero_cancelled_caller_body, NULL), 0);
+}
+
 static int swallow_cancel(void *arg)
 {
     (void)arg;

@@ -125,12 +125,20 @@ int tl_gather_coros(const tl_coro *coros, size_t n, int *results, unsigned flags
             break;
         }
     }
-    if (rc) {
-        /* Not started yet: cancelled now, none of them runs. */
+    if (rc == 0)
+        rc = tl_gather(tasks, n, results, flags);
+    if (rc < 0) {
+        /* Nobody else holds these tasks and their arguments usually live in
+         * the caller's frame: unlike tl_gather, the rest are cancelled and
+         * waited for (those not started yet never run). */
+        tl_task *self = tl__loop->current;
         for (size_t i = 0; i < made; i++)
             tl_task_cancel(tasks[i]);
-    } else {
-        rc = tl_gather(tasks, n, results, flags);
+        for (size_t i = 0; i < made; i++) {
+            tl__cancel_and_wait(self, tasks[i]);
+            if (results && i < n)
+                results[i] = tasks[i]->result;
+        }
     }
     for (size_t i = 0; i < made; i++)
         tl_task_release(tasks[i]);

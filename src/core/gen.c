@@ -17,7 +17,8 @@ struct tl_gen {
     tl_task *consumer; /* parked in tl_gen_next */
     void *value;       /* the last value yielded */
     uint8_t state;
-    bool end_seen; /* next has returned the end (TL_EOF or fn's error) */
+    bool closing;  /* tl_gen_close has begun: every yield returns TL_ECANCELED */
+    bool end_seen; /* the end (TL_EOF or fn's error) was returned */
     int final;     /* fn's result */
 };
 
@@ -96,9 +97,10 @@ int tl_gen_next(tl_gen *g, void **value)
     rc = tl__wait(self, "generator", g, next_detach, g);
     if (self->flags & TL__INTERRUPTED) {
         /* As in Python, where the generator runs in the consumer's task: the
-         * cancellation reaches the generator, which finishes. */
+         * cancellation reaches the generator, which finishes. An error it
+         * returns on the way out is left for the next call or for close. */
         tl__cancel_and_wait(self, g->task);
-        g->end_seen = true;
+        g->end_seen = g->final >= 0 || g->final == TL_ECANCELED;
         return rc;
     }
     if (rc == 0) {
@@ -115,6 +117,8 @@ int tl_gen_yield(tl_gen *g, void *value)
     tl_task *self = tl__need_task("tl_gen_yield");
     if (self != g->task)
         tl__fatal("tl_gen_yield called outside the generator's own function");
+    if (g->closing)
+        return TL_ECANCELED; /* even inside a shield: nobody will ask again */
     int rc = tl__interrupt(self);
     if (rc)
         return rc;
@@ -136,9 +140,15 @@ int tl_gen_close(tl_gen *g)
             tl_task *self = tl__need_task("tl_gen_close");
             if (self == g->task)
                 tl__fatal("tl_gen_close called by the generator's own function");
+            g->closing = true;
+            tl_task_cancel(g->task);
+            if (g->state == GEN_SUSPENDED)
+                tl__interrupt_wait(g->task, TL_ECANCELED); /* a yield in a shield too */
             rc = tl__cancel_and_wait(self, g->task);
             if (rc == TL_ECANCELED || rc > 0)
                 rc = 0;
+        } else if (!g->end_seen && g->final < 0 && g->final != TL_ECANCELED) {
+            rc = g->final; /* returned while its consumer was being cancelled */
         }
         tl_task_result(g->task); /* read: the consumer has seen or dropped it */
         tl_task_release(g->task);

@@ -56,12 +56,12 @@ void tl__group_child_done(tl_task *t)
 {
     tl_group *g = t->group;
     g->running--;
-    if (t->result < 0 && t->result != TL_ECANCELED) {
-        t->flags |= TL__RETRIEVED; /* the group reports it */
-        if (!g->error) {
-            g->error = t->result;
-            abort_children(g);
-        }
+    if (t->result < 0 && t->result != TL_ECANCELED && !g->error) {
+        /* The group reports this one; debug mode reports later failures
+         * that nobody reads (asyncio would gather them all). */
+        t->flags |= TL__RETRIEVED;
+        g->error = t->result;
+        abort_children(g);
     }
     if (g->running == 0 && g->waiter) {
         tl_task *w = g->waiter;
@@ -85,6 +85,8 @@ static int park(tl_group *g, tl_task *self)
 int tl_group_wait(tl_group *g)
 {
     tl_task *self = tl__need_task("tl_group_wait");
+    if (self->group == g && self->state != TL__DONE)
+        tl__fatal("tl_group_wait called by a child of the group: it would wait for itself");
     if (g->waiter)
         return TL_EBUSY;
     int intr = 0;

@@ -139,13 +139,13 @@ int tl_wait_for(tl_task *t, double timeout)
         t->flags |= TL__RETRIEVED;
         return t->result;
     }
-    if (timeout <= 0)
-        return timed_out_result(tl__cancel_and_wait(self, t));
     int rc = tl__interrupt(self);
     if (rc) {
         tl__cancel_and_wait(self, t);
         return rc;
     }
+    if (timeout <= 0)
+        return timed_out_result(tl__cancel_and_wait(self, t));
     waitfor wf = {.w = {.task = self}, .task = t};
     tl__wlist_push(&t->awaiters, &wf.w);
     if (!isinf(timeout)) {
