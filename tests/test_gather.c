@@ -5,22 +5,10 @@
 #include "ctx/alloc.h"
 #include "util.h"
 
-typedef struct job {
-    double delay;
-    int result;
-} job;
-
-static int sleep_then(void *arg)
-{
-    job *j = arg;
-    int rc = tl_sleep(j->delay);
-    return rc < 0 ? rc : j->result;
-}
-
 static int results_come_back_in_task_order_body(void *arg)
 {
     (void)arg;
-    job jobs[3] = {{0.03, 1}, {0.02, 2}, {0.01, 3}};
+    sleep_job jobs[3] = {{0.03, 1}, {0.02, 2}, {0.01, 3}};
     tl_task *t[3];
     for (int i = 0; i < 3; i++)
         t[i] = tl_create_task(sleep_then, &jobs[i]);
@@ -43,7 +31,7 @@ Test(gather, results_come_back_in_task_order)
 static int first_error_returns_at_once_others_run_on_body(void *arg)
 {
     (void)arg;
-    job fail = {0.01, TL_EPIPE}, slow = {0.1, 7};
+    sleep_job fail = {0.01, TL_EPIPE}, slow = {0.1, 7};
     tl_task *t[2] = {tl_create_task(sleep_then, &slow), tl_create_task(sleep_then, &fail)};
     int res[2] = {0};
     double t0 = tl_time();
@@ -66,7 +54,7 @@ Test(gather, first_error_returns_at_once_others_run_on)
 static int return_exceptions_waits_for_all_body(void *arg)
 {
     (void)arg;
-    job jobs[3] = {{0.01, TL_EPIPE}, {0.04, 5}, {0.02, TL_ENOENT}};
+    sleep_job jobs[3] = {{0.01, TL_EPIPE}, {0.04, 5}, {0.02, TL_ENOENT}};
     tl_task *t[3];
     for (int i = 0; i < 3; i++)
         t[i] = tl_create_task(sleep_then, &jobs[i]);
@@ -150,7 +138,7 @@ Test(gather, cancelling_gather_with_return_exceptions_cancels_children)
 static int timeout_scope_around_gather_cancels_children_body(void *arg)
 {
     (void)arg;
-    job slow = {10, 1};
+    sleep_job slow = {10, 1};
     tl_task *t[2] = {tl_create_task(sleep_then, &slow), tl_create_task(sleep_then, &slow)};
     tl_timeout s;
     tl_timeout_enter(&s, 0.02);
@@ -173,7 +161,7 @@ Test(gather, timeout_scope_around_gather_cancels_children)
 static int already_cancelled_caller_cancels_children_body(void *arg)
 {
     (void)arg;
-    job slow = {10, 1};
+    sleep_job slow = {10, 1};
     tl_task *t = tl_create_task(sleep_then, &slow);
     tl_task_cancel(tl_current_task());
     cr_assert_eq(tl_gather(&t, 1, NULL, 0), TL_ECANCELED);
@@ -190,7 +178,7 @@ Test(gather, already_cancelled_caller_cancels_children)
 static int shared_task_awaited_by_gather_and_a_task_body(void *arg)
 {
     (void)arg;
-    job j = {0.02, 9}, k = {0.01, 4};
+    sleep_job j = {0.02, 9}, k = {0.01, 4};
     tl_task *shared = tl_create_task(sleep_then, &j);
     tl_task *other = tl_create_task(sleep_then, &k);
     tl_task *awaiter = tl_create_task((tl_fn)tl_await, shared);
@@ -213,7 +201,7 @@ Test(gather, shared_task_awaited_by_gather_and_a_task)
 static int other_awaiter_cancelled_fails_the_gather_body(void *arg)
 {
     (void)arg;
-    job j = {10, 9};
+    sleep_job j = {10, 9};
     tl_task *shared = tl_create_task(sleep_then, &j);
     tl_task *awaiter = tl_create_task((tl_fn)tl_await, shared);
     tl_sleep(0);
@@ -236,7 +224,7 @@ Test(gather, other_awaiter_cancelled_fails_the_gather)
 static int done_tasks_need_no_wait_body(void *arg)
 {
     (void)arg;
-    job a = {0, 3}, b = {0, TL_EPIPE};
+    sleep_job a = {0, 3}, b = {0, TL_EPIPE};
     tl_task *t[3] = {tl_create_task(sleep_then, &a), tl_create_task(sleep_then, &b),
                      tl_create_task(sleep_then, &a)};
     tl_gather(t, 3, NULL, TL_RETURN_EXCEPTIONS);
@@ -258,7 +246,7 @@ Test(gather, done_tasks_need_no_wait)
 static int bad_arguments_are_einval_body(void *arg)
 {
     (void)arg;
-    job a = {0, 3};
+    sleep_job a = {0, 3};
     tl_task *t[2] = {tl_create_task(sleep_then, &a), NULL};
     cr_assert_eq(tl_gather(t, 2, NULL, 0), TL_EINVAL);
     cr_assert_eq(tl_gather(t, 1, NULL, 0x80), TL_EINVAL);
@@ -279,7 +267,7 @@ Test(gather, bad_arguments_are_einval)
 static int duplicate_task_is_gathered_twice_body(void *arg)
 {
     (void)arg;
-    job a = {0.01, 6};
+    sleep_job a = {0.01, 6};
     tl_task *t = tl_create_task(sleep_then, &a);
     tl_task *two[2] = {t, t};
     int res[2];

@@ -6,19 +6,7 @@
 #include "ctx/alloc.h"
 #include "util.h"
 
-typedef struct job {
-    double delay;
-    int result;
-} job;
-
-static int sleep_then(void *arg)
-{
-    job *j = arg;
-    int rc = tl_sleep(j->delay);
-    return rc < 0 ? rc : j->result;
-}
-
-static void make(tl_task **t, job *jobs, int n)
+static void make(tl_task **t, sleep_job *jobs, int n)
 {
     for (int i = 0; i < n; i++)
         t[i] = tl_create_task(sleep_then, &jobs[i]);
@@ -35,7 +23,7 @@ static void release(tl_task **t, int n)
 static int wait_first_completed_body(void *arg)
 {
     (void)arg;
-    job jobs[3] = {{0.05, 1}, {0.01, 2}, {0.05, 3}};
+    sleep_job jobs[3] = {{0.05, 1}, {0.01, 2}, {0.05, 3}};
     tl_task *t[3];
     make(t, jobs, 3);
     double t0 = tl_time();
@@ -56,7 +44,7 @@ Test(wait, first_completed_then_all_completed)
 static int wait_first_exception_body(void *arg)
 {
     (void)arg;
-    job jobs[3] = {{0.01, TL_ECANCELED}, {0.02, TL_EPIPE}, {0.05, 3}};
+    sleep_job jobs[3] = {{0.01, TL_ECANCELED}, {0.02, TL_EPIPE}, {0.05, 3}};
     tl_task *t[3];
     make(t, jobs, 3);
     double t0 = tl_time();
@@ -64,7 +52,7 @@ static int wait_first_exception_body(void *arg)
                  "a cancelled task is not an exception; the failing one ends the wait");
     ASSERT_ELAPSED(t0, 0.02);
     cr_assert_not(tl_task_done(t[2]));
-    job ok[2] = {{0.01, 1}, {0.02, 2}};
+    sleep_job ok[2] = {{0.01, 1}, {0.02, 2}};
     tl_task *u[2];
     make(u, ok, 2);
     t0 = tl_time();
@@ -84,7 +72,7 @@ Test(wait, first_exception)
 static int wait_timeout_cancels_nothing_body(void *arg)
 {
     (void)arg;
-    job jobs[2] = {{0.01, 1}, {10, 2}};
+    sleep_job jobs[2] = {{0.01, 1}, {10, 2}};
     tl_task *t[2];
     make(t, jobs, 2);
     double t0 = tl_time();
@@ -115,7 +103,7 @@ static int spin_yield(void *arg)
 static int wait_zero_yields_to_others_body(void *arg)
 {
     (void)arg;
-    job j = {10, 1};
+    sleep_job j = {10, 1};
     int stop = 0;
     tl_task *spinner = tl_create_task(spin_yield, &stop);
     tl_task *t = tl_create_task(sleep_then, &j);
@@ -150,7 +138,7 @@ static int run_wait(void *arg)
 static int cancelled_wait_cancels_nothing_body(void *arg)
 {
     (void)arg;
-    job jobs[2] = {{0.03, 1}, {0.03, 2}};
+    sleep_job jobs[2] = {{0.03, 1}, {0.03, 2}};
     tl_task *t[2];
     make(t, jobs, 2);
     waiter_args w = {.tasks = t};
@@ -175,7 +163,7 @@ Test(wait, cancelled_wait_cancels_nothing)
 static int wait_bad_arguments_body(void *arg)
 {
     (void)arg;
-    job j = {0, 1};
+    sleep_job j = {0, 1};
     tl_task *t = tl_create_task(sleep_then, &j);
     cr_assert_eq(tl_wait(&t, 0, -1, TL_ALL_COMPLETED), TL_EINVAL, "an empty set");
     cr_assert_eq(tl_wait(&t, 1, -1, 0), TL_EINVAL);
@@ -196,7 +184,7 @@ Test(wait, bad_arguments)
 static int wait_for_in_time_body(void *arg)
 {
     (void)arg;
-    job ok = {0.01, 5}, bad = {0.01, TL_EPIPE};
+    sleep_job ok = {0.01, 5}, bad = {0.01, TL_EPIPE};
     tl_task *t = tl_create_task(sleep_then, &ok), *u = tl_create_task(sleep_then, &bad);
     cr_assert_eq(tl_wait_for(t, 1), 5);
     cr_assert_eq(tl_wait_for(u, INFINITY), TL_EPIPE);
@@ -243,7 +231,7 @@ Test(wait_for, timeout_cancels_the_task_and_waits_for_it)
 static int wait_for_zero_body(void *arg)
 {
     (void)arg;
-    job j = {0, 8}, slow = {10, 1};
+    sleep_job j = {0, 8}, slow = {10, 1};
     tl_task *done = tl_create_task(sleep_then, &j);
     tl_await(done);
     cr_assert_eq(tl_wait_for(done, 0), 8, "a done task: its result");
@@ -269,7 +257,7 @@ Test(wait_for, timeout_of_zero_or_less)
 static int wait_for_zero_cancelled_caller_body(void *arg)
 {
     (void)arg;
-    job slow = {10, 1};
+    sleep_job slow = {10, 1};
     tl_task *t = tl_create_task(sleep_then, &slow);
     tl_task_cancel(tl_current_task());
     cr_assert_eq(tl_wait_for(t, 0), TL_ECANCELED, "the caller's cancellation, not a timeout");
@@ -314,7 +302,7 @@ static int block_loop(void *arg)
 static int same_iteration_body(void *arg)
 {
     double task_delay = *(double *)arg;
-    job j = {task_delay, 3};
+    sleep_job j = {task_delay, 3};
     double block = 0.1;
     tl_task *t = tl_create_task(sleep_then, &j);
     tl_task *b = tl_create_task(block_loop, &block);
@@ -379,7 +367,7 @@ Test(wait_for, cancelled_caller_cancels_the_task_and_waits)
 static int outer_scope_around_wait_for_body(void *arg)
 {
     (void)arg;
-    job slow = {10, 1};
+    sleep_job slow = {10, 1};
     tl_task *t = tl_create_task(sleep_then, &slow);
     tl_timeout s;
     tl_timeout_enter(&s, 0.01);
@@ -400,7 +388,7 @@ Test(wait_for, outer_timeout_scope_ends_it)
 static int as_completed_in_finishing_order_body(void *arg)
 {
     (void)arg;
-    job jobs[4] = {{0.04, 0}, {0, 1}, {0.02, 2}, {0.03, 3}};
+    sleep_job jobs[4] = {{0.04, 0}, {0, 1}, {0.02, 2}, {0.03, 3}};
     tl_task *t[4];
     make(t, jobs, 4);
     tl_await(t[1]);
@@ -429,7 +417,7 @@ Test(as_completed, tasks_come_out_in_finishing_order)
 static int as_completed_timeout_body(void *arg)
 {
     (void)arg;
-    job jobs[2] = {{0.01, 1}, {10, 2}};
+    sleep_job jobs[2] = {{0.01, 1}, {10, 2}};
     tl_task *t[2];
     make(t, jobs, 2);
     tl_as_completed it;
@@ -456,7 +444,7 @@ Test(as_completed, timeout_for_the_whole_iteration)
 static int as_completed_zero_timeout_body(void *arg)
 {
     (void)arg;
-    job jobs[2] = {{0, 1}, {10, 2}};
+    sleep_job jobs[2] = {{0, 1}, {10, 2}};
     tl_task *t[2];
     make(t, jobs, 2);
     tl_await(t[0]);
@@ -492,7 +480,7 @@ static int run_next(void *arg)
 static int as_completed_consumer_cancelled_body(void *arg)
 {
     (void)arg;
-    job jobs[1] = {{0.03, 1}};
+    sleep_job jobs[1] = {{0.03, 1}};
     tl_task *t[1];
     make(t, jobs, 1);
     tl_as_completed it;
@@ -522,10 +510,10 @@ static int as_completed_destroy_early_body(void *arg)
 {
     (void)arg;
     long live = tl__alloc_live();
-    job jobs[20];
+    sleep_job jobs[20];
     tl_task *t[20];
     for (int i = 0; i < 20; i++)
-        jobs[i] = (job){0.001 * i, i};
+        jobs[i] = (sleep_job){0.001 * i, i};
     make(t, jobs, 20);
     long with_tasks = tl__alloc_live();
     tl_as_completed it;

@@ -17,6 +17,19 @@ static inline double elapsed_since(double t0)
     return tl_time() - t0;
 }
 
+/* A task body: sleeps delay seconds, then returns result (or the sleep's error). */
+typedef struct sleep_job {
+    double delay;
+    int result;
+} sleep_job;
+
+static inline int sleep_then(void *arg)
+{
+    sleep_job *j = arg;
+    int rc = tl_sleep(j->delay);
+    return rc < 0 ? rc : j->result;
+}
+
 #define ASSERT_ELAPSED(t0, secs)                                                                 \
     do {                                                                                         \
         double e_ = elapsed_since(t0);                                                           \

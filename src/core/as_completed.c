@@ -27,20 +27,13 @@ static void ready_push(ac *a, size_t i)
     a->ready_tail = &w->next;
 }
 
-static void wake(ac *a)
-{
-    tl_task *self = a->self;
-    a->self = NULL;
-    tl__wake(self, 0);
-}
-
 static void ac_done(tl__waitset *ws, size_t i, int code)
 {
     (void)code;
     ac *a = (ac *)ws;
     ready_push(a, i);
     if (a->self)
-        wake(a);
+        tl__wake_slot(&a->self, 0);
 }
 
 static void ac_detach(tl_task *t, void *ctx)
@@ -56,7 +49,7 @@ static void ac_timeout(void *timer)
         return;
     ac *a = t->wait_ctx;
     a->timed_out = true;
-    wake(a);
+    tl__wake_slot(&a->self, 0);
 }
 
 int tl_as_completed_init(tl_as_completed *it, tl_task *const *tasks, size_t n, double timeout)

@@ -13,13 +13,6 @@ typedef struct gather {
     bool want_all; /* TL_RETURN_EXCEPTIONS, or cancelled: only the last task wakes */
 } gather;
 
-static void gather_wake(gather *g)
-{
-    tl_task *self = g->self;
-    g->self = NULL;
-    tl__wake(self, 0);
-}
-
 static void gather_done(tl__waitset *ws, size_t i, int code)
 {
     (void)i;
@@ -28,9 +21,9 @@ static void gather_done(tl__waitset *ws, size_t i, int code)
         return;
     if (code < 0 && !g->want_all) {
         g->first_error = code;
-        gather_wake(g);
+        tl__wake_slot(&g->self, 0);
     } else if (ws->left == 0) {
-        gather_wake(g);
+        tl__wake_slot(&g->self, 0);
     }
 }
 

@@ -40,11 +40,8 @@ static int end_code(tl_gen *g)
 
 static void wake_consumer(tl_gen *g, int code)
 {
-    tl_task *c = g->consumer;
-    if (c) {
-        g->consumer = NULL;
-        tl__wake(c, code);
-    }
+    if (g->consumer)
+        tl__wake_slot(&g->consumer, code);
 }
 
 static int gen_main(void *arg)

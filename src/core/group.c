@@ -63,11 +63,8 @@ void tl__group_child_done(tl_task *t)
         g->error = t->result;
         abort_children(g);
     }
-    if (g->running == 0 && g->waiter) {
-        tl_task *w = g->waiter;
-        g->waiter = NULL;
-        tl__wake(w, 0);
-    }
+    if (g->running == 0 && g->waiter)
+        tl__wake_slot(&g->waiter, 0);
 }
 
 static void group_detach(tl_task *t, void *ctx)

@@ -255,6 +255,13 @@ static inline int tl__interrupt(tl_task *t)
 int tl__wait(tl_task *t, const char *what, void *obj, tl__detach_fn detach, void *ctx);
 /* Makes a waiting task ready with code as its wait's result. */
 void tl__wake(tl_task *t, int code);
+/* Wakes the task a wait recorded in *slot, and empties the slot. */
+static inline void tl__wake_slot(tl_task **slot, int code)
+{
+    tl_task *t = *slot;
+    *slot = NULL;
+    tl__wake(t, code);
+}
 /* tl__wake for a wake-up that hands t something (a lock, an item, a permit).
  * If t is cancelled or times out before it runs, undo(t, ctx) gives the thing
  * back (to the next waiter) and t's wait returns the interruption instead:

@@ -18,13 +18,6 @@ typedef struct waitany {
     int return_when;
 } waitany;
 
-static void waitany_wake(waitany *w)
-{
-    tl_task *self = w->self;
-    w->self = NULL;
-    tl__wake(self, 0);
-}
-
 static bool satisfied(int return_when, int code, size_t left)
 {
     return left == 0 || return_when == TL_FIRST_COMPLETED ||
@@ -36,7 +29,7 @@ static void waitany_done(tl__waitset *ws, size_t i, int code)
     (void)i;
     waitany *w = (waitany *)ws;
     if (w->self && satisfied(w->return_when, code, ws->left))
-        waitany_wake(w);
+        tl__wake_slot(&w->self, 0);
 }
 
 static void waitany_detach(tl_task *t, void *ctx)
@@ -49,7 +42,7 @@ static void waitany_timeout(void *timer)
 {
     tl_task *t = tl__container_of(timer, tl_task, timer);
     if (t->state == TL__WAITING && t->wait_detach == waitany_detach)
-        waitany_wake(t->wait_ctx);
+        tl__wake_slot(&((waitany *)t->wait_ctx)->self, 0);
 }
 
 static bool already_satisfied(const waitany *w)
