@@ -184,3 +184,68 @@ Test(debug, turning_debug_on_inside_a_task_reports_nothing_spurious)
     cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
     cr_assert_str_empty(err, "stderr: %s", err);
 }
+
+static int count_forever(tl_gen *g, void *arg)
+{
+    (void)arg;
+    for (;;) {
+        int rc = tl_sleep(0.2);
+        if (rc == 0)
+            rc = tl_gen_yield(g, NULL);
+        if (rc < 0)
+            return rc;
+    }
+}
+
+static int consume(void *arg)
+{
+    return tl_gen_next(arg, NULL);
+}
+
+static int group_of_two(void *arg)
+{
+    (void)arg;
+    tl_group *g = tl_group_new();
+    tl_task_opts o = {.name = "grouped"};
+    tl_group_spawn_ex(g, child_task, NULL, &o);
+    tl_group_spawn_ex(g, child_task, NULL, &o);
+    int rc = tl_group_wait(g);
+    tl_group_free(g);
+    return rc;
+}
+
+static int dump_later(void *arg)
+{
+    tl_sleep(0.05);
+    return dumper(arg);
+}
+
+static int dump_combinators_body(void *arg)
+{
+    char *text = NULL;
+    tl_gen *gen = tl_gen_new(count_forever, NULL);
+    tl_task_opts names[3] = {{.name = "grouper"}, {.name = "consumer"}, {.name = "dumper"}};
+    tl_task *t[3] = {tl_create_task_ex(group_of_two, NULL, &names[0]),
+                     tl_create_task_ex(consume, gen, &names[1]),
+                     tl_create_task_ex(dump_later, &text, &names[2])};
+    tl_gather(t, 3, NULL, 0);
+    for (int i = 0; i < 3; i++)
+        tl_task_release(t[i]);
+    tl_gen_close(gen);
+    *(char **)arg = text;
+    return 0;
+}
+
+Test(debug, dump_tasks_shows_what_gathers_groups_and_generators_wait_for)
+{
+    char *text = NULL;
+    RUN(dump_combinators_body, &text);
+    cr_assert_not_null(text);
+    cr_assert_not_null(strstr(text, "'main' waiting on gather"), "%s", text);
+    cr_assert_not_null(strstr(text, "    └── #"), "%s", text);
+    cr_assert_not_null(strstr(text, "'grouper' waiting on group"), "%s", text);
+    cr_assert_not_null(strstr(text, "        └── #"), "grandchildren are indented: %s", text);
+    cr_assert_not_null(strstr(text, "'grouped' waiting on sleep"), "%s", text);
+    cr_assert_not_null(strstr(text, "'consumer' waiting on generator"), "%s", text);
+    free(text);
+}

@@ -114,31 +114,63 @@ static void print_task(FILE *out, const tl_task *t, int depth)
     fputc('\n', out);
 }
 
-static bool awaited_by_someone(tl_loop *loop, const tl_task *t)
+static bool waits_on(const tl_task *t, const char *what)
 {
-    for (tl_task *o = loop->tasks; o; o = o->all_next)
-        if (o->state == TL__WAITING && o->wait_what && strcmp(o->wait_what, "task") == 0 &&
-            o->wait_obj == t)
-            return true;
-    return false;
+    return t->state == TL__WAITING && t->wait_what && strcmp(t->wait_what, what) == 0;
+}
+
+/* Calls fn with each task t waits for: one for await and wait_for, the set
+ * of a gather, wait or as_completed, a group's running children, the task
+ * of the generator it asks for a value. */
+static void each_awaited(const tl_task *t, tl__each_fn fn, void *ctx)
+{
+    if (waits_on(t, "task")) {
+        fn(t->wait_obj, ctx);
+    } else if (waits_on(t, "gather") || waits_on(t, "wait") || waits_on(t, "as_completed")) {
+        tl__waitset_each(t->wait_obj, fn, ctx);
+    } else if (waits_on(t, "group")) {
+        tl__group_each(t->wait_obj, fn, ctx);
+    } else if (waits_on(t, "generator")) {
+        tl_task *g = tl__gen_task(t->wait_obj);
+        if (g)
+            fn(g, ctx);
+    }
+}
+
+static void mark(tl_task *t, void *ctx)
+{
+    (void)ctx;
+    t->flags |= TL__AWAITED;
+}
+
+typedef struct tree {
+    FILE *out;
+    int depth;
+} tree;
+
+static void print_tree(tl_task *t, void *ctx)
+{
+    tree *tr = ctx;
+    print_task(tr->out, t, tr->depth);
+    if (tr->depth >= 32)
+        return; /* a cycle of tasks awaiting each other, or absurdly deep */
+    tree sub = {tr->out, tr->depth + 1};
+    each_awaited(t, print_tree, &sub);
 }
 
 void tl_dump_tasks(FILE *out)
 {
     tl_loop *loop = tl__need_loop("tl_dump_tasks");
     fprintf(out, "tulip: %zu task(s)\n", loop->nalive);
-    /* Roots are tasks nobody awaits; under each, the chain of tasks it awaits. */
-    for (tl_task *t = loop->tasks; t; t = t->all_next) {
-        if (t->state == TL__DONE || awaited_by_someone(loop, t))
-            continue;
-        const tl_task *c = t;
-        for (int depth = 0; c && depth <= (int)loop->nalive; depth++) {
-            print_task(out, c, depth);
-            bool awaits =
-                c->state == TL__WAITING && c->wait_what && strcmp(c->wait_what, "task") == 0;
-            c = awaits ? c->wait_obj : NULL;
-        }
-    }
+    /* Roots are the tasks nobody waits for; under each, what it waits for. */
+    for (tl_task *t = loop->tasks; t; t = t->all_next)
+        each_awaited(t, mark, NULL);
+    tree root = {out, 0};
+    for (tl_task *t = loop->tasks; t; t = t->all_next)
+        if (t->state != TL__DONE && !(t->flags & TL__AWAITED))
+            print_tree(t, &root);
+    for (tl_task *t = loop->tasks; t; t = t->all_next)
+        t->flags &= (uint8_t)~TL__AWAITED;
     fflush(out);
 }
 

@@ -125,6 +125,11 @@ int tl_gen_yield(tl_gen *g, void *value)
     return tl__wait(self, "yield", g, yield_detach, g);
 }
 
+tl_task *tl__gen_task(const tl_gen *g)
+{
+    return g->state == GEN_DONE ? NULL : g->task;
+}
+
 int tl_gen_close(tl_gen *g)
 {
     if (!g)

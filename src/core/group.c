@@ -108,6 +108,13 @@ int tl_group_wait(tl_group *g)
     return g->error ? g->error : intr;
 }
 
+void tl__group_each(tl_group *g, tl__each_fn fn, void *ctx)
+{
+    for (tl_task *c = g->children; c; c = c->group_next)
+        if (c->state != TL__DONE)
+            fn(c, ctx);
+}
+
 void tl_group_free(tl_group *g)
 {
     if (!g)

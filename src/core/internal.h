@@ -124,6 +124,7 @@ enum tl__task_state {
 enum tl__task_flags {
     TL__CANCEL_REQ = 1 << 0,  /* tl_task_cancel was called */
     TL__RETRIEVED = 1 << 1,   /* someone read the result */
+    TL__AWAITED = 1 << 2,     /* tl_dump_tasks: some task waits on it */
     TL__INTERRUPTED = 1 << 3, /* the last wait was ended by cancel or timeout */
     TL__CANARY = 1 << 4,      /* its stack has a canary, not a guard: check at switches */
 };
@@ -295,6 +296,13 @@ void tl__item_drop(tl__item *it);
 void tl__futcb_drop(tl__item *it);
 void tl__timer_drop(tl__timer *t);
 void tl__future_spares_free(tl_loop *loop);
+
+/* For tl_dump_tasks: calls fn with each task that a waiting task's wait (its
+ * wait_what and wait_obj) is waiting for. */
+typedef void (*tl__each_fn)(tl_task *awaited, void *ctx);
+void tl__waitset_each(void *ws, tl__each_fn fn, void *ctx);
+void tl__group_each(tl_group *g, tl__each_fn fn, void *ctx);
+tl_task *tl__gen_task(const tl_gen *g);
 
 /* ---- debug ---- */
 extern bool tl__debug;
