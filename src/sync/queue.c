@@ -1,0 +1,456 @@
+/* tl_queue: asyncio.Queue, LifoQueue and PriorityQueue, with 3.13's shutdown.
+ *
+ * The one idea: a put that finds a getter waiting hands the item straight
+ * to it, and a get that frees a slot while a putter waits promises that
+ * slot to it; neither passes through the loop or allocates. So waiters are
+ * served in FIFO order and nobody can take what was handed to another. What
+ * is promised still counts against maxsize until its task runs: items
+ * handed to getters (nhand) and slots reserved for putters (nres). If the
+ * task is cancelled or times out first, the hand-off is undone: the item
+ * goes to the next getter or back to the front of the queue, the slot to the
+ * next putter, and the cancelled call returns having taken nothing.
+ *
+ * Items live in a ring buffer (FIFO, LIFO) or a binary heap (priority, with
+ * a sequence number so that equal items keep their order). The buffer grows
+ * by doubling, never past maxsize, and only where a call can still fail
+ * with TL_ENOMEM; it always has room for n + nhand + nres items, so an undo
+ * or a promised put never needs memory. */
+#include <string.h>
+
+#include "sync.h"
+
+typedef struct pentry {
+    void *item;
+    int64_t seq;
+} pentry;
+
+struct tl_queue {
+    tl__wlist getters, putters, joiners;
+    size_t maxsize;    /* 0: unbounded */
+    size_t n;          /* items in the buffer */
+    size_t nhand;      /* items handed to getters that have not run yet */
+    size_t nres;       /* slots promised to putters that have not run yet */
+    size_t unfinished; /* items put and not yet task_done */
+    size_t cap, head;  /* buffer slots; the ring's first item */
+    void *buf;         /* void *[cap], or pentry[cap] for a priority queue */
+    int64_t seq_back, seq_front;
+    tl_queue_cmp cmp;
+    void (*drop)(void *item);
+    uint8_t order;
+    bool shutdown, immediate;
+};
+
+typedef struct queue_waiter {
+    tl__waiter w;
+    tl_queue *q;
+    void *item; /* a getter's item, handed over; a putter's item, to put */
+} queue_waiter;
+
+/* ---- the buffer ---- */
+
+static int grow(tl_queue *q, size_t want)
+{
+    size_t cap = q->cap ? q->cap : 16;
+    while (cap < want) {
+        if (cap > SIZE_MAX / 4)
+            return TL_ENOMEM;
+        cap *= 2;
+    }
+    if (q->maxsize && cap > q->maxsize)
+        cap = q->maxsize; /* want <= maxsize: puts wait before that */
+    size_t sz = q->order == TL_QUEUE_PRIORITY ? sizeof(pentry) : sizeof(void *);
+    if (cap > SIZE_MAX / sz)
+        return TL_ENOMEM;
+    void *p = tl__realloc(q->buf, cap * sz);
+    if (!p)
+        return TL_ENOMEM;
+    if (q->order == TL_QUEUE_FIFO && q->head + q->n > q->cap) {
+        /* The ring wrapped: move its first part to the end of the new space. */
+        size_t first = q->cap - q->head;
+        void **ring = p;
+        memmove(ring + cap - first, ring + q->head, first * sizeof(void *));
+        q->head = cap - first;
+    }
+    q->buf = p;
+    q->cap = cap;
+    return 0;
+}
+
+/* Room for extra more items, on top of those held and promised. */
+static inline int need(tl_queue *q, size_t extra)
+{
+    size_t want = q->n + q->nhand + q->nres + extra;
+    return __builtin_expect(want <= q->cap, 1) ? 0 : grow(q, want);
+}
+
+static bool before(const tl_queue *q, const pentry *a, const pentry *b)
+{
+    int c = q->cmp(a->item, b->item);
+    return c < 0 || (c == 0 && a->seq < b->seq);
+}
+
+static void heap_push(tl_queue *q, void *item, int64_t seq)
+{
+    pentry *h = q->buf;
+    pentry e = {item, seq};
+    size_t i = q->n++;
+    while (i > 0) {
+        size_t parent = (i - 1) / 2;
+        if (!before(q, &e, &h[parent]))
+            break;
+        h[i] = h[parent];
+        i = parent;
+    }
+    h[i] = e;
+}
+
+static void *heap_pop(tl_queue *q)
+{
+    pentry *h = q->buf;
+    void *top = h[0].item;
+    pentry last = h[--q->n];
+    size_t i = 0, n = q->n;
+    for (;;) {
+        size_t c = 2 * i + 1;
+        if (c >= n)
+            break;
+        if (c + 1 < n && before(q, &h[c + 1], &h[c]))
+            c++;
+        if (!before(q, &h[c], &last))
+            break;
+        h[i] = h[c];
+        i = c;
+    }
+    if (n)
+        h[i] = last;
+    return top;
+}
+
+/* Stores an item put now (room was made by need()). */
+static inline void store_back(tl_queue *q, void *item)
+{
+    if (q->order == TL_QUEUE_PRIORITY) {
+        heap_push(q, item, q->seq_back++);
+        return;
+    }
+    size_t i = q->head + q->n++;
+    ((void **)q->buf)[i < q->cap ? i : i - q->cap] = item;
+}
+
+/* Stores an item where the next get will find it first among its equals:
+ * one given back by a getter that was cancelled before it ran. */
+static void store_front(tl_queue *q, void *item)
+{
+    if (q->order == TL_QUEUE_PRIORITY) {
+        heap_push(q, item, q->seq_front--);
+    } else if (q->order == TL_QUEUE_LIFO) {
+        store_back(q, item);
+    } else {
+        q->head = q->head ? q->head - 1 : q->cap - 1;
+        ((void **)q->buf)[q->head] = item;
+        q->n++;
+    }
+}
+
+static inline void *take(tl_queue *q)
+{
+    if (q->order == TL_QUEUE_PRIORITY)
+        return heap_pop(q);
+    void **ring = q->buf;
+    if (q->order == TL_QUEUE_LIFO)
+        return ring[--q->n]; /* a LIFO ring never moves its head from 0 */
+    void *item = ring[q->head];
+    q->n--;
+    q->head = q->head + 1 == q->cap ? 0 : q->head + 1;
+    return item;
+}
+
+/* ---- waking ---- */
+
+static inline bool is_full(const tl_queue *q)
+{
+    return q->maxsize && q->n + q->nhand + q->nres >= q->maxsize;
+}
+
+/* unfinished went down to zero: join returns. */
+static void all_done(tl_queue *q)
+{
+    if (q->unfinished == 0)
+        tl__wlist_wake_all(&q->joiners, 0);
+}
+
+static void put_undo(tl_task *t, void *ctx);
+
+/* A slot came free: promise it to the first waiting putter. */
+static inline void slot_freed(tl_queue *q)
+{
+    if (__builtin_expect(!q->putters.head, 1) || is_full(q))
+        return;
+    queue_waiter *p = (queue_waiter *)tl__sync_pop(&q->putters);
+    q->nres++;
+    tl__wake_handoff(p->w.task, 0, put_undo, p);
+}
+
+/* A putter promised a slot was cancelled before it ran: the next one gets it. */
+static void put_undo(tl_task *t, void *ctx)
+{
+    (void)t;
+    tl_queue *q = ((queue_waiter *)ctx)->q;
+    q->nres--;
+    slot_freed(q);
+}
+
+static void get_undo(tl_task *t, void *ctx);
+
+/* Hands an item to the first waiting getter, or stores it. */
+static inline void deliver(tl_queue *q, void *item)
+{
+    queue_waiter *g = (queue_waiter *)tl__sync_pop(&q->getters);
+    if (!g) {
+        store_back(q, item);
+        return;
+    }
+    g->item = item;
+    q->nhand++;
+    tl__wake_handoff(g->w.task, 0, get_undo, g);
+}
+
+/* A getter handed an item was cancelled before it ran: the item goes to the
+ * next getter, or back to the front of the queue (dropped if the queue was
+ * shut down immediately meanwhile, as that shutdown would have dropped it). */
+static void get_undo(tl_task *t, void *ctx)
+{
+    (void)t;
+    queue_waiter *g = ctx;
+    tl_queue *q = g->q;
+    q->nhand--;
+    if (q->immediate) {
+        if (q->unfinished)
+            q->unfinished--;
+        if (q->drop)
+            q->drop(g->item);
+        all_done(q);
+        return;
+    }
+    queue_waiter *next = (queue_waiter *)tl__sync_pop(&q->getters);
+    if (!next) {
+        store_front(q, g->item);
+        return;
+    }
+    next->item = g->item;
+    q->nhand++;
+    tl__wake_handoff(next->w.task, 0, get_undo, next);
+}
+
+static void getter_detach(tl_task *t, void *ctx)
+{
+    (void)t;
+    queue_waiter *w = ctx;
+    tl__wlist_remove(&w->q->getters, &w->w);
+}
+
+static void putter_detach(tl_task *t, void *ctx)
+{
+    (void)t;
+    queue_waiter *w = ctx;
+    tl__wlist_remove(&w->q->putters, &w->w);
+}
+
+static void joiner_detach(tl_task *t, void *ctx)
+{
+    (void)t;
+    queue_waiter *w = ctx;
+    tl__wlist_remove(&w->q->joiners, &w->w);
+}
+
+/* ---- the API ---- */
+
+tl_queue *tl_queue_new_ex(const tl_queue_opts *opts)
+{
+    tl_queue_opts o = opts ? *opts : (tl_queue_opts){0};
+    if (o.order != TL_QUEUE_FIFO && o.order != TL_QUEUE_LIFO && o.order != TL_QUEUE_PRIORITY)
+        return NULL;
+    if (o.order == TL_QUEUE_PRIORITY && !o.cmp)
+        return NULL;
+    tl_queue *q = tl__calloc(1, sizeof *q);
+    if (!q)
+        return NULL;
+    q->maxsize = o.maxsize;
+    q->order = (uint8_t)o.order;
+    q->cmp = o.cmp;
+    q->drop = o.drop;
+    q->seq_front = -1;
+    return q;
+}
+
+tl_queue *tl_queue_new(size_t maxsize)
+{
+    tl_queue_opts o = {.maxsize = maxsize};
+    return tl_queue_new_ex(&o);
+}
+
+tl_queue *tl_queue_new_lifo(size_t maxsize)
+{
+    tl_queue_opts o = {.maxsize = maxsize, .order = TL_QUEUE_LIFO};
+    return tl_queue_new_ex(&o);
+}
+
+tl_queue *tl_queue_new_priority(size_t maxsize, tl_queue_cmp cmp)
+{
+    tl_queue_opts o = {.maxsize = maxsize, .order = TL_QUEUE_PRIORITY, .cmp = cmp};
+    return tl_queue_new_ex(&o);
+}
+
+void tl_queue_free(tl_queue *q)
+{
+    if (!q)
+        return;
+    size_t waiting = tl__sync_count(&q->getters) + tl__sync_count(&q->putters) +
+                     tl__sync_count(&q->joiners) + q->nhand + q->nres;
+    if (waiting)
+        tl__fatal("tl_queue_free: queue %p freed while %zu task(s) still wait on it; a queue "
+                  "must outlive every wait on it (shut it down or cancel the waiters and let "
+                  "them finish first)",
+                  (void *)q, waiting);
+    while (q->n) {
+        void *item = take(q);
+        if (q->drop)
+            q->drop(item);
+    }
+    tl__free(q->buf);
+    tl__free(q);
+}
+
+static int put_now(tl_queue *q, void *item)
+{
+    if (need(q, 1))
+        return TL_ENOMEM;
+    q->unfinished++;
+    deliver(q, item);
+    return 0;
+}
+
+int tl_queue_put_nowait(tl_queue *q, void *item)
+{
+    if (q->shutdown)
+        return TL_ESHUTDOWN;
+    if (is_full(q))
+        return TL_EAGAIN;
+    return put_now(q, item);
+}
+
+int tl_queue_put(tl_queue *q, void *item)
+{
+    tl_task *self = tl__need_task("tl_queue_put");
+    if (q->shutdown)
+        return TL_ESHUTDOWN;
+    if (!is_full(q))
+        return put_now(q, item);
+    int rc = tl__interrupt(self);
+    if (rc)
+        return rc;
+    queue_waiter w = {.w.task = self, .q = q, .item = item};
+    tl__wlist_push(&q->putters, &w.w);
+    rc = tl__wait(self, "queue put", q, putter_detach, &w);
+    if (rc)
+        return rc; /* interrupted, or woken by shutdown: nothing promised */
+    q->nres--;
+    if (q->shutdown)
+        return TL_ESHUTDOWN; /* shut down after our slot was promised */
+    return put_now(q, item); /* the promised slot is room: cannot fail */
+}
+
+int tl_queue_get_nowait(tl_queue *q, void **item)
+{
+    if (q->n) {
+        *item = take(q);
+        slot_freed(q);
+        return 0;
+    }
+    return q->shutdown ? TL_ESHUTDOWN : TL_EAGAIN;
+}
+
+int tl_queue_get(tl_queue *q, void **item)
+{
+    tl_task *self = tl__need_task("tl_queue_get");
+    if (q->n) {
+        *item = take(q);
+        slot_freed(q);
+        return 0;
+    }
+    if (q->shutdown)
+        return TL_ESHUTDOWN;
+    int rc = tl__interrupt(self);
+    if (rc)
+        return rc;
+    queue_waiter w = {.w.task = self, .q = q};
+    tl__wlist_push(&q->getters, &w.w);
+    rc = tl__wait(self, "queue get", q, getter_detach, &w);
+    if (rc)
+        return rc;
+    q->nhand--;
+    *item = w.item;
+    slot_freed(q);
+    return 0;
+}
+
+int tl_queue_task_done(tl_queue *q)
+{
+    if (q->unfinished == 0)
+        return TL_EINVAL;
+    q->unfinished--;
+    all_done(q);
+    return 0;
+}
+
+int tl_queue_join(tl_queue *q)
+{
+    tl_task *self = tl__need_task("tl_queue_join");
+    if (q->unfinished == 0)
+        return 0;
+    int rc = tl__interrupt(self);
+    if (rc)
+        return rc;
+    queue_waiter w = {.w.task = self, .q = q};
+    tl__wlist_push(&q->joiners, &w.w);
+    return tl__wait(self, "queue join", q, joiner_detach, &w);
+}
+
+void tl_queue_shutdown(tl_queue *q, bool immediate)
+{
+    q->shutdown = true;
+    if (immediate) {
+        q->immediate = true;
+        while (q->n) {
+            void *item = take(q);
+            if (q->unfinished)
+                q->unfinished--;
+            if (q->drop)
+                q->drop(item);
+        }
+        all_done(q);
+    }
+    /* Getters wait only on an empty queue: they all fail now, as putters do. */
+    tl__wlist_wake_all(&q->getters, TL_ESHUTDOWN);
+    tl__wlist_wake_all(&q->putters, TL_ESHUTDOWN);
+}
+
+size_t tl_queue_qsize(const tl_queue *q)
+{
+    return q->n;
+}
+
+bool tl_queue_empty(const tl_queue *q)
+{
+    return q->n == 0;
+}
+
+bool tl_queue_full(const tl_queue *q)
+{
+    return is_full(q);
+}
+
+size_t tl_queue_maxsize(const tl_queue *q)
+{
+    return q->maxsize;
+}
