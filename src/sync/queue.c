@@ -7,14 +7,15 @@
  * is promised still counts against maxsize until its task runs: items
  * handed to getters (nhand) and slots reserved for putters (nres). If the
  * task is cancelled or times out first, the hand-off is undone: the item
- * goes to the next getter or back to the front of the queue, the slot to the
- * next putter, and the cancelled call returns having taken nothing.
+ * goes to the next getter or back into the queue where it was, the slot to
+ * the next putter, and the cancelled call returns having taken nothing.
  *
  * Items live in a ring buffer (FIFO, LIFO) or a binary heap (priority, with
  * a sequence number so that equal items keep their order). The buffer grows
  * by doubling, never past maxsize, and only where a call can still fail
  * with TL_ENOMEM; it always has room for n + nhand + nres items, so an undo
- * or a promised put never needs memory. */
+ * or a promised put never needs memory; it starts with 16 slots (fewer if
+ * maxsize is smaller), enough for most hand-offs never to allocate. */
 #include <string.h>
 
 #include "sync.h"
@@ -64,7 +65,7 @@ static int grow(tl_queue *q, size_t want)
     void *p = tl__realloc(q->buf, cap * sz);
     if (!p)
         return TL_ENOMEM;
-    if (q->order == TL_QUEUE_FIFO && q->head + q->n > q->cap) {
+    if (q->order != TL_QUEUE_PRIORITY && q->head + q->n > q->cap) {
         /* The ring wrapped: move its first part to the end of the new space. */
         size_t first = q->cap - q->head;
         void **ring = p;
@@ -126,7 +127,7 @@ static void *heap_pop(tl_queue *q)
     return top;
 }
 
-/* Stores an item put now (room was made by need()). */
+/* Stores an item put now (need() made room): the newest. */
 static inline void store_back(tl_queue *q, void *item)
 {
     if (q->order == TL_QUEUE_PRIORITY) {
@@ -137,19 +138,20 @@ static inline void store_back(tl_queue *q, void *item)
     ((void **)q->buf)[i < q->cap ? i : i - q->cap] = item;
 }
 
-/* Stores an item where the next get will find it first among its equals:
- * one given back by a getter that was cancelled before it ran. */
-static void store_front(tl_queue *q, void *item)
+/* Stores an item given back by a getter that was cancelled before it ran,
+ * where it would be had it never been handed out: every item in the buffer
+ * was put after it (it was handed out because the queue was empty), so it
+ * is the oldest: the front of a FIFO, the bottom of a LIFO, the first of
+ * its equals in a priority queue. */
+static void store_oldest(tl_queue *q, void *item)
 {
     if (q->order == TL_QUEUE_PRIORITY) {
         heap_push(q, item, q->seq_front--);
-    } else if (q->order == TL_QUEUE_LIFO) {
-        store_back(q, item);
-    } else {
-        q->head = q->head ? q->head - 1 : q->cap - 1;
-        ((void **)q->buf)[q->head] = item;
-        q->n++;
+        return;
     }
+    q->head = q->head ? q->head - 1 : q->cap - 1;
+    ((void **)q->buf)[q->head] = item;
+    q->n++;
 }
 
 static inline void *take(tl_queue *q)
@@ -157,8 +159,10 @@ static inline void *take(tl_queue *q)
     if (q->order == TL_QUEUE_PRIORITY)
         return heap_pop(q);
     void **ring = q->buf;
-    if (q->order == TL_QUEUE_LIFO)
-        return ring[--q->n]; /* a LIFO ring never moves its head from 0 */
+    if (q->order == TL_QUEUE_LIFO) {
+        size_t i = q->head + --q->n;
+        return ring[i < q->cap ? i : i - q->cap];
+    }
     void *item = ring[q->head];
     q->n--;
     q->head = q->head + 1 == q->cap ? 0 : q->head + 1;
@@ -216,8 +220,9 @@ static inline void deliver(tl_queue *q, void *item)
 }
 
 /* A getter handed an item was cancelled before it ran: the item goes to the
- * next getter, or back to the front of the queue (dropped if the queue was
- * shut down immediately meanwhile, as that shutdown would have dropped it). */
+ * next getter, or back into the queue as its oldest item (dropped if the
+ * queue was shut down immediately meanwhile, as that shutdown would have
+ * dropped it). */
 static void get_undo(tl_task *t, void *ctx)
 {
     (void)t;
@@ -234,7 +239,7 @@ static void get_undo(tl_task *t, void *ctx)
     }
     queue_waiter *next = (queue_waiter *)tl__sync_pop(&q->getters);
     if (!next) {
-        store_front(q, g->item);
+        store_oldest(q, g->item);
         return;
     }
     next->item = g->item;
@@ -280,6 +285,12 @@ tl_queue *tl_queue_new_ex(const tl_queue_opts *opts)
     q->cmp = o.cmp;
     q->drop = o.drop;
     q->seq_front = -1;
+    /* Room from the start, so that handing an item to a waiting getter (which
+     * keeps a slot for it in case it comes back) allocates nothing. */
+    if (grow(q, 1)) {
+        tl__free(q);
+        return NULL;
+    }
     return q;
 }
 
