@@ -204,9 +204,10 @@ static int inflight_body(void *arg)
     int got = -1;
     tl_task *g = tl_create_task(getter, &got);
     tl_sleep(0);
-    cr_assert_eq(tl_queue_put(q, ITEM(1)), 0); /* handed to g, which has not run yet */
-    cr_assert_eq(tl_queue_qsize(q), 0);
-    cr_assert(tl_queue_full(q), "the item handed out still holds its slot");
+    cr_assert_eq(tl_queue_put(q, ITEM(1)), 0); /* promised to g, which has not run yet */
+    cr_assert_eq(tl_queue_qsize(q), 0, "not there for anyone else");
+    cr_assert(tl_queue_empty(q));
+    cr_assert(tl_queue_full(q), "but it still holds its slot");
     cr_assert_eq(tl_queue_put_nowait(q, ITEM(2)), TL_EAGAIN);
     cr_assert_eq(tl_await(g), 0);
     cr_assert_eq(got, 1);
@@ -216,7 +217,7 @@ static int inflight_body(void *arg)
     return 0;
 }
 
-Test(queue, item_handed_to_a_getter_counts_against_maxsize_until_it_runs)
+Test(queue, item_promised_to_a_getter_counts_against_maxsize_until_it_runs)
 {
     RUN(inflight_body, NULL);
 }
@@ -232,7 +233,7 @@ static int getters_fifo_body(void *arg)
     tl_sleep(0);
     for (int i = 0; i < 4; i++)
         tl_queue_put(q, ITEM(10 + i));
-    cr_assert_eq(tl_queue_qsize(q), 0, "each item went straight to a getter");
+    cr_assert_eq(tl_queue_qsize(q), 0, "each item is promised to a getter");
     void *item;
     cr_assert_eq(tl_queue_get_nowait(q, &item), TL_EAGAIN, "and no one can take it from them");
     for (int i = 0; i < 4; i++) {
@@ -244,7 +245,7 @@ static int getters_fifo_body(void *arg)
     return 0;
 }
 
-Test(queue, waiting_getters_are_handed_items_in_fifo_order)
+Test(queue, waiting_getters_are_served_in_fifo_order)
 {
     RUN(getters_fifo_body, NULL);
 }
@@ -275,6 +276,37 @@ static int putters_fifo_body(void *arg)
 Test(queue, waiting_putters_get_slots_in_fifo_order)
 {
     RUN(putters_fifo_body, NULL);
+}
+
+static int best_item_body(void *arg)
+{
+    (void)arg;
+    int got = -1;
+    q = tl_queue_new_priority(0, by_priority);
+    tl_task *g = tl_create_task(getter, &got);
+    tl_sleep(0);
+    tl_queue_put(q, ITEM(5 << 8)); /* wakes g ... */
+    tl_queue_put(q, ITEM(1 << 8)); /* ... which takes the lowest item when it runs */
+    cr_assert_eq(tl_await(g), 0);
+    cr_assert_eq(got, 1 << 8, "as asyncio's getter does");
+    tl_task_release(g);
+    tl_queue_free(q);
+
+    q = tl_queue_new_lifo(0);
+    g = tl_create_task(getter, &got);
+    tl_sleep(0);
+    tl_queue_put(q, ITEM(1));
+    tl_queue_put(q, ITEM(2));
+    cr_assert_eq(tl_await(g), 0);
+    cr_assert_eq(got, 2, "the newest");
+    tl_task_release(g);
+    tl_queue_free(q);
+    return 0;
+}
+
+Test(queue, woken_getter_takes_the_best_item_there_when_it_runs)
+{
+    RUN(best_item_body, NULL);
 }
 
 /* ---- cancellation and timeouts take nothing and lose nothing ---- */
@@ -312,8 +344,8 @@ static int race_get_body(void *arg)
     tl_task *a = tl_create_task(getter, &got_a);
     tl_task *b = tl_create_task(getter, &got_b);
     tl_sleep(0);
-    tl_queue_put(q, ITEM(7)); /* handed to a, which has not run yet */
-    tl_task_cancel(a);        /* so the item goes on to b */
+    tl_queue_put(q, ITEM(7)); /* promised to a, which has not run yet */
+    tl_task_cancel(a);        /* so it goes on to b */
     cr_assert_eq(tl_await(a), TL_ECANCELED);
     cr_assert_eq(got_a, -1);
     cr_assert_eq(tl_await(b), 0);
@@ -336,10 +368,10 @@ static int put_back_body(void *arg)
     int got_a = -1;
     tl_task *a = tl_create_task(getter, &got_a);
     tl_sleep(0);
-    tl_queue_put(q, ITEM(1)); /* handed to a */
-    tl_queue_put(q, ITEM(2)); /* stored */
+    tl_queue_put(q, ITEM(1)); /* an item promised to a */
+    tl_queue_put(q, ITEM(2));
     tl_queue_put(q, ITEM(3));
-    tl_task_cancel(a); /* 1 goes back where it was: the oldest item */
+    tl_task_cancel(a); /* takes nothing: every item is where it was */
     cr_assert_eq(tl_await(a), TL_ECANCELED);
     cr_assert_eq(tl_queue_qsize(q), 3);
     int got[4];
@@ -347,9 +379,9 @@ static int put_back_body(void *arg)
     if (order == TL_QUEUE_LIFO) {
         cr_assert_eq(got[0], 3);
         cr_assert_eq(got[1], 2);
-        cr_assert_eq(got[2], 1, "at the bottom, as if never taken");
+        cr_assert_eq(got[2], 1, "the oldest, at the bottom");
     } else {
-        cr_assert_eq(got[0], 1, "at the front, as if never taken");
+        cr_assert_eq(got[0], 1, "the oldest, at the front");
         cr_assert_eq(got[1], 2);
         cr_assert_eq(got[2], 3);
     }
@@ -358,13 +390,13 @@ static int put_back_body(void *arg)
     return 0;
 }
 
-Test(queue, item_of_a_cancelled_getter_goes_back_to_the_front_of_a_fifo)
+Test(queue, cancelled_getter_leaves_a_fifo_in_put_order)
 {
     int order = TL_QUEUE_FIFO;
     RUN(put_back_body, &order);
 }
 
-Test(queue, item_of_a_cancelled_getter_goes_back_to_the_bottom_of_a_lifo)
+Test(queue, cancelled_getter_leaves_a_lifo_in_put_order)
 {
     int order = TL_QUEUE_LIFO;
     RUN(put_back_body, &order);
@@ -377,7 +409,7 @@ static int put_back_priority_body(void *arg)
     int got_a = -1;
     tl_task *a = tl_create_task(getter, &got_a);
     tl_sleep(0);
-    tl_queue_put(q, ITEM(1 << 8 | 0)); /* handed to a */
+    tl_queue_put(q, ITEM(1 << 8 | 0)); /* promised to a */
     tl_queue_put(q, ITEM(1 << 8 | 1));
     tl_queue_put(q, ITEM(0 << 8 | 2));
     tl_task_cancel(a);
@@ -385,14 +417,14 @@ static int put_back_priority_body(void *arg)
     int got[4];
     cr_assert_eq(drain(got, 4), 3);
     cr_assert_eq(got[0], 0 << 8 | 2, "priority first");
-    cr_assert_eq(got[1], 1 << 8 | 0, "then the returned item, first among its equals");
+    cr_assert_eq(got[1], 1 << 8 | 0, "then the equals, in put order");
     cr_assert_eq(got[2], 1 << 8 | 1);
     tl_task_release(a);
     tl_queue_free(q);
     return 0;
 }
 
-Test(queue, item_of_a_cancelled_getter_goes_back_first_among_its_equals)
+Test(queue, cancelled_getter_leaves_a_priority_queue_in_order)
 {
     RUN(put_back_priority_body, NULL);
 }
@@ -419,7 +451,7 @@ static int race_timeout_get_body(void *arg)
     tl_task *a = tl_create_task(getter_in_scope, &got_a);
     tl_task *b = tl_create_task(getter, &got_b);
     tl_sleep(0);
-    tl_queue_put(q, ITEM(5));           /* handed to a */
+    tl_queue_put(q, ITEM(5));           /* promised to a */
     tl_timeout_reschedule(&g_scope, 0); /* whose deadline passes before it runs */
     cr_assert_eq(tl_await(a), TL_ETIMEDOUT);
     cr_assert_eq(tl_await(b), 0);
@@ -762,14 +794,26 @@ static int shutdown_race_body(void *arg)
     int got = -1;
     tl_task *g = tl_create_task(getter, &got);
     tl_sleep(0);
-    tl_queue_put(q, ITEM(8));   /* handed to g */
-    tl_queue_shutdown(q, true); /* g was handed its item already: nothing to drop */
-    cr_assert_eq(ndropped, 0);
-    tl_task_cancel(g); /* the item comes back to a queue shut down at once: dropped */
+    tl_queue_put(q, ITEM(8));   /* promised to g, which has not run yet */
+    tl_queue_shutdown(q, true); /* as in asyncio, the item is still the queue's: dropped */
     cr_assert_eq(ndropped, 1);
     cr_assert_eq(dropped[0], 8);
+    cr_assert_eq(tl_await(g), TL_ESHUTDOWN, "g finds its item gone");
+    cr_assert_eq(got, -1);
+    cr_assert_eq(tl_queue_join(q), 0, "the dropped item counted as done");
+    tl_task_release(g);
+
+    /* The same, with the getter cancelled before it runs. */
+    tl_queue_free(q);
+    q = tl_queue_new_ex(&o);
+    ndropped = 0;
+    g = tl_create_task(getter, &got);
+    tl_sleep(0);
+    tl_queue_put(q, ITEM(9));
+    tl_queue_shutdown(q, true);
+    tl_task_cancel(g);
     cr_assert_eq(tl_await(g), TL_ECANCELED);
-    cr_assert_eq(tl_queue_join(q), 0, "and counted done");
+    cr_assert_eq(ndropped, 1);
     void *item;
     cr_assert_eq(tl_queue_get_nowait(q, &item), TL_ESHUTDOWN);
     tl_task_release(g);
@@ -777,7 +821,7 @@ static int shutdown_race_body(void *arg)
     return 0;
 }
 
-Test(queue, item_given_back_after_an_immediate_shutdown_is_dropped)
+Test(queue, immediate_shutdown_drops_an_item_promised_to_a_getter_that_has_not_run)
 {
     RUN(shutdown_race_body, NULL);
 }
@@ -813,7 +857,7 @@ static int handoff_alloc_body(void *arg)
     tl_task *g = tl_create_task(getter, &got);
     tl_sleep(0);
     tl__fault_arm(1); /* any allocation from here fails */
-    cr_assert_eq(tl_queue_put(q, ITEM(1)), 0, "a hand-off to a waiting getter");
+    cr_assert_eq(tl_queue_put(q, ITEM(1)), 0, "a put that wakes a waiting getter");
     cr_assert_not(tl__fault_fired(), "allocated nothing");
     tl__fault_arm(0);
     cr_assert_eq(tl_await(g), 0);
@@ -823,7 +867,7 @@ static int handoff_alloc_body(void *arg)
     return 0;
 }
 
-Test(queue, handing_an_item_to_a_waiting_getter_allocates_nothing)
+Test(queue, put_to_a_waiting_getter_allocates_nothing)
 {
     RUN(handoff_alloc_body, NULL);
 }

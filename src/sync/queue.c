@@ -1,21 +1,23 @@
 /* tl_queue: asyncio.Queue, LifoQueue and PriorityQueue, with 3.13's shutdown.
  *
- * The one idea: a put that finds a getter waiting hands the item straight
- * to it, and a get that frees a slot while a putter waits promises that
- * slot to it; neither passes through the loop or allocates. So waiters are
- * served in FIFO order and nobody can take what was handed to another. What
- * is promised still counts against maxsize until its task runs: items
- * handed to getters (nhand) and slots reserved for putters (nres). If the
- * task is cancelled or times out first, the hand-off is undone: the item
- * goes to the next getter or back into the queue where it was, the slot to
- * the next putter, and the cancelled call returns having taken nothing.
+ * The one idea: a put that finds a getter waiting promises it an item, and a
+ * get that frees a slot while a putter waits promises that slot to it, then
+ * wakes the waiter; nothing passes through the loop or allocates. What is
+ * promised is kept for its task until it runs: nclaim items stay in the
+ * buffer for woken getters (which then take the best item there, as
+ * asyncio's getter does when it runs: the oldest, the newest or the lowest),
+ * nres slots stay free for woken putters. So waiters are served in FIFO
+ * order and nobody can take what was promised to another. If the task is
+ * cancelled or times out first, the promise is undone: it passes to the next
+ * waiter, or the item or slot is simply free again, and the cancelled call
+ * returns having taken nothing.
  *
  * Items live in a ring buffer (FIFO, LIFO) or a binary heap (priority, with
  * a sequence number so that equal items keep their order). The buffer grows
- * by doubling, never past maxsize, and only where a call can still fail
- * with TL_ENOMEM; it always has room for n + nhand + nres items, so an undo
- * or a promised put never needs memory; it starts with 16 slots (fewer if
- * maxsize is smaller), enough for most hand-offs never to allocate. */
+ * by doubling, never past maxsize, and only in a put, which can still fail
+ * with TL_ENOMEM; it always has room for n + nres items, so a promised put
+ * never needs memory. It starts with 16 slots (fewer if maxsize is smaller),
+ * so that most puts, and hand-offs, never allocate. */
 #include <string.h>
 
 #include "sync.h"
@@ -29,12 +31,12 @@ struct tl_queue {
     tl__wlist getters, putters, joiners;
     size_t maxsize;    /* 0: unbounded */
     size_t n;          /* items in the buffer */
-    size_t nhand;      /* items handed to getters that have not run yet */
-    size_t nres;       /* slots promised to putters that have not run yet */
+    size_t nclaim;     /* of which promised to getters that have not run yet */
+    size_t nres;       /* free slots promised to putters that have not run yet */
     size_t unfinished; /* items put and not yet task_done */
     size_t cap, head;  /* buffer slots; the ring's first item */
     void *buf;         /* void *[cap], or pentry[cap] for a priority queue */
-    int64_t seq_back, seq_front;
+    int64_t seq;
     tl_queue_cmp cmp;
     void (*drop)(void *item);
     uint8_t order;
@@ -44,7 +46,7 @@ struct tl_queue {
 typedef struct queue_waiter {
     tl__waiter w;
     tl_queue *q;
-    void *item; /* a getter's item, handed over; a putter's item, to put */
+    void *item; /* a putter's item, to put */
 } queue_waiter;
 
 /* ---- the buffer ---- */
@@ -80,7 +82,7 @@ static int grow(tl_queue *q, size_t want)
 /* Room for extra more items, on top of those held and promised. */
 static inline int need(tl_queue *q, size_t extra)
 {
-    size_t want = q->n + q->nhand + q->nres + extra;
+    size_t want = q->n + q->nres + extra;
     return __builtin_expect(want <= q->cap, 1) ? 0 : grow(q, want);
 }
 
@@ -131,27 +133,11 @@ static void *heap_pop(tl_queue *q)
 static inline void store_back(tl_queue *q, void *item)
 {
     if (q->order == TL_QUEUE_PRIORITY) {
-        heap_push(q, item, q->seq_back++);
+        heap_push(q, item, q->seq++);
         return;
     }
     size_t i = q->head + q->n++;
     ((void **)q->buf)[i < q->cap ? i : i - q->cap] = item;
-}
-
-/* Stores an item given back by a getter that was cancelled before it ran,
- * where it would be had it never been handed out: every item in the buffer
- * was put after it (it was handed out because the queue was empty), so it
- * is the oldest: the front of a FIFO, the bottom of a LIFO, the first of
- * its equals in a priority queue. */
-static void store_oldest(tl_queue *q, void *item)
-{
-    if (q->order == TL_QUEUE_PRIORITY) {
-        heap_push(q, item, q->seq_front--);
-        return;
-    }
-    q->head = q->head ? q->head - 1 : q->cap - 1;
-    ((void **)q->buf)[q->head] = item;
-    q->n++;
 }
 
 static inline void *take(tl_queue *q)
@@ -173,7 +159,15 @@ static inline void *take(tl_queue *q)
 
 static inline bool is_full(const tl_queue *q)
 {
-    return q->maxsize && q->n + q->nhand + q->nres >= q->maxsize;
+    return q->maxsize && q->n + q->nres >= q->maxsize;
+}
+
+/* Items a get may take now: those not promised to woken getters. (After an
+ * immediate shutdown nclaim counts the getters still to learn that their
+ * items were dropped, and may exceed n.) */
+static inline size_t available(const tl_queue *q)
+{
+    return q->n > q->nclaim ? q->n - q->nclaim : 0;
 }
 
 /* unfinished went down to zero: join returns. */
@@ -206,45 +200,26 @@ static void put_undo(tl_task *t, void *ctx)
 
 static void get_undo(tl_task *t, void *ctx);
 
-/* Hands an item to the first waiting getter, or stores it. */
-static inline void deliver(tl_queue *q, void *item)
+/* An item is there for the taking: promise it to the first waiting getter. */
+static inline void item_added(tl_queue *q)
 {
     queue_waiter *g = (queue_waiter *)tl__sync_pop(&q->getters);
-    if (!g) {
-        store_back(q, item);
+    if (!g)
         return;
-    }
-    g->item = item;
-    q->nhand++;
+    q->nclaim++;
     tl__wake_handoff(g->w.task, 0, get_undo, g);
 }
 
-/* A getter handed an item was cancelled before it ran: the item goes to the
- * next getter, or back into the queue as its oldest item (dropped if the
- * queue was shut down immediately meanwhile, as that shutdown would have
- * dropped it). */
+/* A getter promised an item was cancelled before it ran: the next one gets
+ * the promise, or the item is free for anyone (unless an immediate shutdown
+ * has dropped the items meanwhile). */
 static void get_undo(tl_task *t, void *ctx)
 {
     (void)t;
-    queue_waiter *g = ctx;
-    tl_queue *q = g->q;
-    q->nhand--;
-    if (q->immediate) {
-        if (q->unfinished)
-            q->unfinished--;
-        if (q->drop)
-            q->drop(g->item);
-        all_done(q);
-        return;
-    }
-    queue_waiter *next = (queue_waiter *)tl__sync_pop(&q->getters);
-    if (!next) {
-        store_oldest(q, g->item);
-        return;
-    }
-    next->item = g->item;
-    q->nhand++;
-    tl__wake_handoff(next->w.task, 0, get_undo, next);
+    tl_queue *q = ((queue_waiter *)ctx)->q;
+    q->nclaim--;
+    if (!q->immediate)
+        item_added(q);
 }
 
 static void getter_detach(tl_task *t, void *ctx)
@@ -284,9 +259,8 @@ tl_queue *tl_queue_new_ex(const tl_queue_opts *opts)
     q->order = (uint8_t)o.order;
     q->cmp = o.cmp;
     q->drop = o.drop;
-    q->seq_front = -1;
-    /* Room from the start, so that handing an item to a waiting getter (which
-     * keeps a slot for it in case it comes back) allocates nothing. */
+    /* Room from the start: a put, and so a hand-off to a waiting getter,
+     * allocates nothing until the queue holds more than 16 items. */
     if (grow(q, 1)) {
         tl__free(q);
         return NULL;
@@ -317,7 +291,7 @@ void tl_queue_free(tl_queue *q)
     if (!q)
         return;
     size_t waiting = tl__sync_count(&q->getters) + tl__sync_count(&q->putters) +
-                     tl__sync_count(&q->joiners) + q->nhand + q->nres;
+                     tl__sync_count(&q->joiners) + q->nclaim + q->nres;
     if (waiting)
         tl__fatal("tl_queue_free: queue %p freed while %zu task(s) still wait on it; a queue "
                   "must outlive every wait on it (shut it down or cancel the waiters and let "
@@ -336,8 +310,9 @@ static int put_now(tl_queue *q, void *item)
 {
     if (need(q, 1))
         return TL_ENOMEM;
+    store_back(q, item);
     q->unfinished++;
-    deliver(q, item);
+    item_added(q);
     return 0;
 }
 
@@ -373,7 +348,7 @@ int tl_queue_put(tl_queue *q, void *item)
 
 int tl_queue_get_nowait(tl_queue *q, void **item)
 {
-    if (q->n) {
+    if (available(q)) {
         *item = take(q);
         slot_freed(q);
         return 0;
@@ -384,7 +359,7 @@ int tl_queue_get_nowait(tl_queue *q, void **item)
 int tl_queue_get(tl_queue *q, void **item)
 {
     tl_task *self = tl__need_task("tl_queue_get");
-    if (q->n) {
+    if (available(q)) {
         *item = take(q);
         slot_freed(q);
         return 0;
@@ -398,9 +373,11 @@ int tl_queue_get(tl_queue *q, void **item)
     tl__wlist_push(&q->getters, &w.w);
     rc = tl__wait(self, "queue get", q, getter_detach, &w);
     if (rc)
-        return rc;
-    q->nhand--;
-    *item = w.item;
+        return rc; /* interrupted, or woken by shutdown: nothing promised */
+    q->nclaim--;
+    if (q->immediate)
+        return TL_ESHUTDOWN; /* our item was dropped by an immediate shutdown */
+    *item = take(q);
     slot_freed(q);
     return 0;
 }
@@ -431,7 +408,7 @@ void tl_queue_shutdown(tl_queue *q, bool immediate)
 {
     q->shutdown = true;
     if (immediate) {
-        q->immediate = true;
+        q->immediate = true; /* woken getters will find their items gone, and fail */
         while (q->n) {
             void *item = take(q);
             if (q->unfinished)
@@ -448,12 +425,12 @@ void tl_queue_shutdown(tl_queue *q, bool immediate)
 
 size_t tl_queue_qsize(const tl_queue *q)
 {
-    return q->n;
+    return available(q);
 }
 
 bool tl_queue_empty(const tl_queue *q)
 {
-    return q->n == 0;
+    return available(q) == 0;
 }
 
 bool tl_queue_full(const tl_queue *q)
