@@ -938,3 +938,60 @@ Test(queue, freeing_a_queue_with_waiters_aborts_with_a_message)
     cr_assert_not_null(strstr(err, "tulip: fatal: tl_queue_free: queue"), "stderr: %s", err);
     cr_assert_not_null(strstr(err, "1 task(s) still wait on it"), "stderr: %s", err);
 }
+
+/* ---- a whole run in which the Nth allocation fails, for every N ---- */
+
+static int fault_consumer(void *arg)
+{
+    tl_queue *fq = arg;
+    void *item;
+    int rc;
+    while ((rc = tl_queue_get(fq, &item)) == 0)
+        tl_queue_task_done(fq);
+    return rc == TL_ESHUTDOWN ? 0 : rc;
+}
+
+static int fault_workload(void *arg)
+{
+    (void)arg;
+    tl_queue *fq = tl_queue_new(0);
+    if (!fq)
+        return TL_ENOMEM;
+    tl_task *c = tl_create_task(fault_consumer, fq);
+    if (!c) {
+        tl_queue_free(fq);
+        return TL_ENOMEM;
+    }
+    int result = 0;
+    for (int i = 0; i < 100 && result == 0; i++) {
+        result = tl_queue_put(fq, ITEM(i)); /* the buffer grows past 16, 32 and 64 */
+        if (i % 40 == 0)
+            tl_sleep(0);
+    }
+    tl_queue_shutdown(fq, false);
+    int rc = tl_await(c);
+    tl_task_release(c);
+    tl_queue_free(fq);
+    return result ? result : rc;
+}
+
+Test(queue, every_failing_allocation_in_a_queue_run_is_enomem_and_leaks_nothing)
+{
+    long baseline = tl__alloc_live();
+    cr_assert_eq(tl_run(fault_workload, NULL), 0, "the workload passes untouched");
+    cr_assert_eq(tl__alloc_live(), baseline);
+    int n;
+    for (n = 1; n < 1000; n++) {
+        tl__fault_arm(n);
+        int rc = tl_run(fault_workload, NULL);
+        bool fired = tl__fault_fired();
+        tl__fault_arm(0);
+        cr_assert(rc == 0 || rc == TL_ENOMEM, "N=%d: result %d (%s)", n, rc, tl_err_name(rc));
+        cr_assert_eq(tl__alloc_live(), baseline, "N=%d: %ld allocations leaked", n,
+                     tl__alloc_live() - baseline);
+        if (!fired)
+            break;
+    }
+    cr_assert_gt(n, 5, "the walk reached %d fault points", n);
+    cr_assert_lt(n, 1000, "the walk ended");
+}
