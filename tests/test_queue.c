@@ -309,6 +309,37 @@ Test(queue, woken_getter_takes_the_best_item_there_when_it_runs)
     RUN(best_item_body, NULL);
 }
 
+static int promised_oldest_body(void *arg)
+{
+    (void)arg;
+    q = tl_queue_new(0);
+    int got[3] = {-1, -1, -1};
+    tl_task *g[2];
+    for (int i = 0; i < 2; i++)
+        g[i] = tl_create_task(getter, &got[i]);
+    tl_sleep(0);
+    for (int i = 1; i <= 4; i++)
+        tl_queue_put(q, ITEM(i)); /* 1 and 2 promised to the getters, 3 and 4 free */
+    cr_assert_eq(tl_queue_qsize(q), 2);
+    void *item;
+    cr_assert_eq(tl_queue_get_nowait(q, &item), 0);
+    cr_assert_eq(NUM(item), 3, "a newcomer takes the oldest item nobody was promised");
+    for (int i = 0; i < 2; i++) {
+        cr_assert_eq(tl_await(g[i]), 0);
+        cr_assert_eq(got[i], i + 1, "the waiting getters take the oldest items, in order");
+        tl_task_release(g[i]);
+    }
+    cr_assert_eq(tl_queue_get_nowait(q, &item), 0);
+    cr_assert_eq(NUM(item), 4);
+    tl_queue_free(q);
+    return 0;
+}
+
+Test(queue, fifo_keeps_the_oldest_items_for_the_getters_that_waited)
+{
+    RUN(promised_oldest_body, NULL);
+}
+
 /* ---- cancellation and timeouts take nothing and lose nothing ---- */
 
 static int cancel_get_body(void *arg)

@@ -7,10 +7,11 @@
  * buffer for woken getters (which then take the best item there, as
  * asyncio's getter does when it runs: the oldest, the newest or the lowest),
  * nres slots stay free for woken putters. So waiters are served in FIFO
- * order and nobody can take what was promised to another. If the task is
- * cancelled or times out first, the promise is undone: it passes to the next
- * waiter, or the item or slot is simply free again, and the cancelled call
- * returns having taken nothing.
+ * order and nobody can take what was promised to another (in a FIFO, the
+ * promised items are the oldest, kept in order for the woken getters). If
+ * the task is cancelled or times out first, the promise is undone: it passes
+ * to the next waiter, or the item or slot is simply free again, and the
+ * cancelled call returns having taken nothing.
  *
  * Items live in a ring buffer (FIFO, LIFO) or a binary heap (priority, with
  * a sequence number so that equal items keep their order). The buffer grows
@@ -152,6 +153,27 @@ static inline void *take(tl_queue *q)
     void *item = ring[q->head];
     q->n--;
     q->head = q->head + 1 == q->cap ? 0 : q->head + 1;
+    return item;
+}
+
+/* Takes an item for a get that was promised none. In a FIFO the items
+ * promised to woken getters are the oldest ones, kept for them in order, so
+ * it takes the first item after those (closing the gap costs a move per
+ * promised item, usually none). In a LIFO or priority queue every get takes
+ * the best item there, promised or not, as asyncio's getters do. */
+static void *take_unpromised(tl_queue *q)
+{
+    if (q->order != TL_QUEUE_FIFO || q->nclaim == 0)
+        return take(q);
+    void **ring = q->buf;
+    size_t i = q->head + q->nclaim;
+    void *item = ring[i < q->cap ? i : i - q->cap];
+    for (size_t k = q->nclaim; k > 0; k--) {
+        size_t to = q->head + k, from = q->head + k - 1;
+        ring[to < q->cap ? to : to - q->cap] = ring[from < q->cap ? from : from - q->cap];
+    }
+    q->head = q->head + 1 == q->cap ? 0 : q->head + 1;
+    q->n--;
     return item;
 }
 
@@ -349,7 +371,7 @@ int tl_queue_put(tl_queue *q, void *item)
 int tl_queue_get_nowait(tl_queue *q, void **item)
 {
     if (available(q)) {
-        *item = take(q);
+        *item = take_unpromised(q);
         slot_freed(q);
         return 0;
     }
@@ -360,7 +382,7 @@ int tl_queue_get(tl_queue *q, void **item)
 {
     tl_task *self = tl__need_task("tl_queue_get");
     if (available(q)) {
-        *item = take(q);
+        *item = take_unpromised(q);
         slot_freed(q);
         return 0;
     }
