@@ -65,7 +65,7 @@ int tl_barrier_wait(tl_barrier *b)
     if (rc)
         return rc;
     barrier_waiter w = {.w.task = self, .b = b};
-    tl__wlist_push(TL__SYNC_WAITERS(b), &w.w);
+    tl__sync_push(TL__SYNC_WAITERS(b), &w.w);
     b->_count++;
     return tl__wait(self, "barrier", b, wait_detach, &w);
 }

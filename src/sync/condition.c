@@ -65,7 +65,7 @@ int tl_condition_wait(tl_condition *cond)
     if (rc)
         return rc; /* still holding the lock, as if released and taken back */
     cond_waiter w = {.w.task = self, .cond = cond};
-    tl__wlist_push(TL__SYNC_WAITERS(cond), &w.w);
+    tl__sync_push(TL__SYNC_WAITERS(cond), &w.w);
     tl_lock_release(cond->_lock);
     rc = tl__wait(self, "condition", cond, wait_detach, &w);
     if (rc == 0)

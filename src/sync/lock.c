@@ -71,7 +71,7 @@ int tl_lock_acquire(tl_lock *lock)
     if (rc)
         return rc;
     lock_waiter w = {.w.task = self, .lock = lock};
-    tl__wlist_push(TL__SYNC_WAITERS(lock), &w.w);
+    tl__sync_push(TL__SYNC_WAITERS(lock), &w.w);
     rc = tl__wait(self, "lock", lock, acquire_detach, &w);
     if (rc == 0)
         lock->_handoffs--; /* ours now: release handed it over, still locked */

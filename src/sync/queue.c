@@ -52,7 +52,7 @@ typedef struct queue_waiter {
 
 /* ---- the buffer ---- */
 
-static int grow(tl_queue *q, size_t want)
+static __attribute__((noinline)) int grow(tl_queue *q, size_t want)
 {
     size_t cap = q->cap ? q->cap : 16;
     while (cap < want) {
@@ -93,7 +93,7 @@ static bool before(const tl_queue *q, const pentry *a, const pentry *b)
     return c < 0 || (c == 0 && a->seq < b->seq);
 }
 
-static void heap_push(tl_queue *q, void *item, int64_t seq)
+static __attribute__((noinline)) void heap_push(tl_queue *q, void *item, int64_t seq)
 {
     pentry *h = q->buf;
     pentry e = {item, seq};
@@ -108,7 +108,7 @@ static void heap_push(tl_queue *q, void *item, int64_t seq)
     h[i] = e;
 }
 
-static void *heap_pop(tl_queue *q)
+static __attribute__((noinline)) void *heap_pop(tl_queue *q)
 {
     pentry *h = q->buf;
     void *top = h[0].item;
@@ -358,7 +358,7 @@ int tl_queue_put(tl_queue *q, void *item)
     if (rc)
         return rc;
     queue_waiter w = {.w.task = self, .q = q, .item = item};
-    tl__wlist_push(&q->putters, &w.w);
+    tl__sync_push(&q->putters, &w.w);
     rc = tl__wait(self, "queue put", q, putter_detach, &w);
     if (rc)
         return rc; /* interrupted, or woken by shutdown: nothing promised */
@@ -392,7 +392,7 @@ int tl_queue_get(tl_queue *q, void **item)
     if (rc)
         return rc;
     queue_waiter w = {.w.task = self, .q = q};
-    tl__wlist_push(&q->getters, &w.w);
+    tl__sync_push(&q->getters, &w.w);
     rc = tl__wait(self, "queue get", q, getter_detach, &w);
     if (rc)
         return rc; /* interrupted, or woken by shutdown: nothing promised */
@@ -422,7 +422,7 @@ int tl_queue_join(tl_queue *q)
     if (rc)
         return rc;
     queue_waiter w = {.w.task = self, .q = q};
-    tl__wlist_push(&q->joiners, &w.w);
+    tl__sync_push(&q->joiners, &w.w);
     return tl__wait(self, "queue join", q, joiner_detach, &w);
 }
 

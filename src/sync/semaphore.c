@@ -92,7 +92,7 @@ int tl_semaphore_acquire(tl_semaphore *sem)
     if (rc)
         return rc;
     sem_waiter w = {.w.task = self, .sem = sem};
-    tl__wlist_push(TL__SYNC_WAITERS(sem), &w.w);
+    tl__sync_push(TL__SYNC_WAITERS(sem), &w.w);
     rc = tl__wait(self, "semaphore", sem, acquire_detach, &w);
     if (rc == 0)
         sem->_handoffs--;
