@@ -386,6 +386,166 @@ TL_EXTERN int tl_gen_next(tl_gen *g, void **value);
 TL_EXTERN int tl_gen_close(tl_gen *g);
 
 /* ======================================================================
+ * Synchronization and queues
+ *
+ * asyncio's Lock, Event, Condition, Semaphore, BoundedSemaphore, Barrier
+ * and Queue, for the tasks of one loop (they are not thread-safe). The
+ * primitives live in the caller's memory (_init / _destroy) and allocate
+ * nothing; a queue is allocated by the library (_new / _free). Waiters are
+ * served first come, first served: a release, a notify, a put or a get that
+ * frees a slot is handed straight to the first waiter, so nobody can barge
+ * in. Every call that waits is a suspension point; when cancellation or a
+ * timeout scope ends it, the caller has taken nothing and lost nothing, and
+ * a hand-off it was given but had not yet run to see goes to the next
+ * waiter. A call that need not wait does not suspend (and so does not check
+ * for cancellation). A primitive must outlive every wait on it: destroying
+ * one that still has waiters aborts the program with a message.
+ * ====================================================================== */
+
+/* The struct fields are private: use the functions. */
+typedef struct tl_lock {
+    void *_waiters[2];
+    unsigned _locked;
+    unsigned _handoffs;
+} tl_lock;
+
+typedef struct tl_event {
+    void *_waiters[2];
+    unsigned _set;
+} tl_event;
+
+typedef struct tl_condition {
+    void *_waiters[2];
+    tl_lock *_lock;
+    unsigned _handoffs;
+} tl_condition;
+
+typedef struct tl_semaphore {
+    void *_waiters[2];
+    int _value;
+    int _bound; /* -1: unbounded */
+    unsigned _handoffs;
+} tl_semaphore;
+
+typedef struct tl_barrier {
+    void *_waiters[2];
+    int _parties;
+    int _count;
+    unsigned _broken;
+} tl_barrier;
+
+typedef struct tl_queue tl_queue;
+
+/* never suspends; an unlocked lock */
+TL_EXTERN void tl_lock_init(tl_lock *lock);
+/* aborts if tasks wait on it */
+TL_EXTERN void tl_lock_destroy(tl_lock *lock);
+/* suspends while the lock is held; 0, TL_ECANCELED, TL_ETIMEDOUT */
+TL_EXTERN int tl_lock_acquire(tl_lock *lock);
+/* never suspends; passes the lock to the first waiter; 0, TL_EINVAL (not locked) */
+TL_EXTERN int tl_lock_release(tl_lock *lock);
+TL_EXTERN bool tl_lock_locked(const tl_lock *lock);
+
+/* never suspends; an event that is not set */
+TL_EXTERN void tl_event_init(tl_event *ev);
+/* aborts if tasks wait on it */
+TL_EXTERN void tl_event_destroy(tl_event *ev);
+/* never suspends; wakes every waiter */
+TL_EXTERN void tl_event_set(tl_event *ev);
+TL_EXTERN void tl_event_clear(tl_event *ev);
+TL_EXTERN bool tl_event_is_set(const tl_event *ev);
+/* suspends unless set; 0, TL_ECANCELED, TL_ETIMEDOUT */
+TL_EXTERN int tl_event_wait(tl_event *ev);
+
+/* never suspends; lock is the condition's lock, and must outlive it */
+TL_EXTERN void tl_condition_init(tl_condition *cond, tl_lock *lock);
+/* aborts if tasks wait on it */
+TL_EXTERN void tl_condition_destroy(tl_condition *cond);
+/* suspends; releases the lock, waits for a notify, takes the lock back (even when
+ * cancelled); 0, TL_ECANCELED, TL_ETIMEDOUT, TL_EINVAL (lock not held) */
+TL_EXTERN int tl_condition_wait(tl_condition *cond);
+/* suspends until pred(arg) is true, checked with the lock held; 0, TL_ECANCELED,
+ * TL_ETIMEDOUT, TL_EINVAL (lock not held) */
+TL_EXTERN int tl_condition_wait_for(tl_condition *cond, bool (*pred)(void *arg), void *arg);
+/* never suspends; wakes up to n waiters; 0, TL_EINVAL (lock not held) */
+TL_EXTERN int tl_condition_notify(tl_condition *cond, size_t n);
+/* never suspends; 0, TL_EINVAL (lock not held) */
+TL_EXTERN int tl_condition_notify_all(tl_condition *cond);
+
+/* never suspends; 0, TL_EINVAL (value < 0) */
+TL_EXTERN int tl_semaphore_init(tl_semaphore *sem, int value);
+/* never suspends; releasing above value is an error; 0, TL_EINVAL (value < 0) */
+TL_EXTERN int tl_semaphore_init_bounded(tl_semaphore *sem, int value);
+/* aborts if tasks wait on it */
+TL_EXTERN void tl_semaphore_destroy(tl_semaphore *sem);
+/* suspends while the value is 0; 0, TL_ECANCELED, TL_ETIMEDOUT */
+TL_EXTERN int tl_semaphore_acquire(tl_semaphore *sem);
+/* never suspends; 0, TL_EINVAL (bounded, over-released), TL_EOVERFLOW (INT_MAX) */
+TL_EXTERN int tl_semaphore_release(tl_semaphore *sem);
+TL_EXTERN int tl_semaphore_value(const tl_semaphore *sem);
+/* the value is 0: an acquire would wait */
+TL_EXTERN bool tl_semaphore_locked(const tl_semaphore *sem);
+
+/* never suspends; 0, TL_EINVAL (parties < 1) */
+TL_EXTERN int tl_barrier_init(tl_barrier *b, int parties);
+/* aborts if tasks wait on it */
+TL_EXTERN void tl_barrier_destroy(tl_barrier *b);
+/* suspends until parties tasks wait; the arrival index 0..parties-1, TL_EPIPE
+ * (aborted or reset: asyncio's BrokenBarrierError), TL_ECANCELED, TL_ETIMEDOUT */
+TL_EXTERN int tl_barrier_wait(tl_barrier *b);
+/* never suspends; breaks the barrier: waits get TL_EPIPE until tl_barrier_reset */
+TL_EXTERN void tl_barrier_abort(tl_barrier *b);
+/* never suspends; waiters get TL_EPIPE, the barrier is empty and whole again */
+TL_EXTERN void tl_barrier_reset(tl_barrier *b);
+TL_EXTERN int tl_barrier_parties(const tl_barrier *b);
+TL_EXTERN int tl_barrier_n_waiting(const tl_barrier *b);
+TL_EXTERN bool tl_barrier_broken(const tl_barrier *b);
+
+/* Priority order: < 0 when item a comes out before item b (the items themselves,
+ * as passed to put). Equal items come out first in, first out. */
+typedef int (*tl_queue_cmp)(const void *a, const void *b);
+
+enum tl_queue_order { TL_QUEUE_FIFO, TL_QUEUE_LIFO, TL_QUEUE_PRIORITY };
+
+typedef struct tl_queue_opts {
+    size_t maxsize;           /* 0: unbounded */
+    int order;                /* enum tl_queue_order; 0: FIFO */
+    tl_queue_cmp cmp;         /* TL_QUEUE_PRIORITY: lowest first */
+    void (*drop)(void *item); /* items an immediate shutdown or tl_queue_free drops */
+} tl_queue_opts;
+
+/* never suspend; NULL when memory runs out (or TL_QUEUE_PRIORITY without cmp) */
+TL_EXTERN tl_queue *tl_queue_new(size_t maxsize);
+TL_EXTERN tl_queue *tl_queue_new_lifo(size_t maxsize);
+TL_EXTERN tl_queue *tl_queue_new_priority(size_t maxsize, tl_queue_cmp cmp);
+TL_EXTERN tl_queue *tl_queue_new_ex(const tl_queue_opts *opts);
+/* drops the items left; aborts if tasks wait on it */
+TL_EXTERN void tl_queue_free(tl_queue *q);
+/* suspends while full; 0, TL_ESHUTDOWN, TL_ECANCELED, TL_ETIMEDOUT, TL_ENOMEM */
+TL_EXTERN int tl_queue_put(tl_queue *q, void *item);
+/* suspends while empty; 0, TL_ESHUTDOWN (shut down and empty), TL_ECANCELED, TL_ETIMEDOUT */
+TL_EXTERN int tl_queue_get(tl_queue *q, void **item);
+/* never suspends; 0, TL_EAGAIN (full), TL_ESHUTDOWN, TL_ENOMEM */
+TL_EXTERN int tl_queue_put_nowait(tl_queue *q, void *item);
+/* never suspends; 0, TL_EAGAIN (empty), TL_ESHUTDOWN (shut down and empty) */
+TL_EXTERN int tl_queue_get_nowait(tl_queue *q, void **item);
+/* never suspends; 0, TL_EINVAL (more calls than items put) */
+TL_EXTERN int tl_queue_task_done(tl_queue *q);
+/* suspends until every item put has had its tl_queue_task_done; 0, TL_ECANCELED,
+ * TL_ETIMEDOUT */
+TL_EXTERN int tl_queue_join(tl_queue *q);
+/* never suspends; puts fail from now on, gets once the queue is empty; immediate:
+ * the items left are dropped (and count as done) and gets fail at once */
+TL_EXTERN void tl_queue_shutdown(tl_queue *q, bool immediate);
+/* items in the queue (not counting one handed to a getter that has not run yet) */
+TL_EXTERN size_t tl_queue_qsize(const tl_queue *q);
+/* no item to take: a get would wait (or fail, once shut down) */
+TL_EXTERN bool tl_queue_empty(const tl_queue *q);
+/* no free slot: a put would wait (what is promised to woken tasks counts as taken) */
+TL_EXTERN bool tl_queue_full(const tl_queue *q);
+TL_EXTERN size_t tl_queue_maxsize(const tl_queue *q);
+
+/* ======================================================================
  * Debugging
  *
  * Debug mode (TULIP_DEBUG=1 in the environment, or tl_set_debug(true))

@@ -1,0 +1,67 @@
+/* What the synchronization primitives share.
+ *
+ * Their structs are embedded in the caller's memory, so the public header
+ * gives each one a private `void *_waiters[2]`: it is the core's waiter list
+ * (tl__wlist), a FIFO of waiter records that live in the waiting tasks' own
+ * stack frames. That is why a primitive must outlive its waits, and why
+ * destroying one that still has waiters aborts instead of leaving those
+ * records dangling. */
+#ifndef TL_SYNC_H
+#define TL_SYNC_H
+
+#include "../core/internal.h"
+
+_Static_assert(sizeof(tl__wlist) == 2 * sizeof(void *), "tl__wlist fits in _waiters[2]");
+
+/* The waiter list kept in a public struct's `_waiters` field. */
+#define TL__SYNC_WAITERS(obj) ((tl__wlist *)(void *)(obj)->_waiters)
+
+/* tl__wlist_push, inline: parking is on the hot path of every primitive. */
+static inline void tl__sync_push(tl__wlist *l, tl__waiter *w)
+{
+    w->next = NULL;
+    w->prev = l->tail;
+    if (l->tail)
+        l->tail->next = w;
+    else
+        l->head = w;
+    l->tail = w;
+}
+
+/* Takes the first waiter off the list; NULL when it is empty. */
+static inline tl__waiter *tl__sync_pop(tl__wlist *l)
+{
+    tl__waiter *w = l->head;
+    if (w) {
+        l->head = w->next;
+        if (l->head)
+            l->head->prev = NULL;
+        else
+            l->tail = NULL;
+        w->next = w->prev = NULL;
+    }
+    return w;
+}
+
+static inline size_t tl__sync_count(const tl__wlist *l)
+{
+    size_t n = 0;
+    for (const tl__waiter *w = l->head; w; w = w->next)
+        n++;
+    return n;
+}
+
+/* Aborts when a primitive is destroyed with tasks still inside one of its
+ * waiting calls: parked in its list, or woken with a hand-off they have not
+ * yet run to see. Their records would point into freed memory. */
+static inline void tl__sync_check_idle(const char *fn, const char *what, const void *obj,
+                                       const tl__wlist *l, unsigned handoffs)
+{
+    if (__builtin_expect(!l->head && !handoffs, 1))
+        return;
+    tl__fatal("%s: %s %p destroyed while %zu task(s) still wait on it; a %s must outlive "
+              "every wait on it (wake or cancel the waiters and let them finish first)",
+              fn, what, obj, tl__sync_count(l) + handoffs, what);
+}
+
+#endif
