@@ -252,9 +252,9 @@ TL_EXTERN void tl_timeout_reschedule(tl_timeout *scope, double when);
 /* the deadline, INFINITY when there is none */
 TL_EXTERN double tl_timeout_when(const tl_timeout *scope);
 TL_EXTERN bool tl_timeout_expired(const tl_timeout *scope);
-/* never suspends; TL_ETIMEDOUT if the scope expired while entered (the loop saw
- * its deadline pass: as in asyncio, a deadline passed without a wait after it
- * does not count), else 0 */
+/* never suspends; TL_ETIMEDOUT if the scope expired while entered, else 0. A
+ * deadline already past at enter expires it at once; a later one when the loop
+ * sees it pass (a deadline passed in code that never waits does not count). */
 TL_EXTERN int tl_timeout_exit(tl_timeout *scope);
 
 /* ======================================================================
