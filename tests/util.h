@@ -37,8 +37,6 @@ static inline int sleep_then(void *arg)
                   (double)(secs));                                                               \
     } while (0)
 
-#endif
-
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -82,3 +80,5 @@ static inline int run_child(void (*fn)(void *), void *arg, char *err, size_t cap
     waitpid(pid, &status, 0);
     return status;
 }
+
+#endif
