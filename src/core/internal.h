@@ -106,7 +106,32 @@ typedef struct tl__wlist {
     tl__waiter *head, *tail;
 } tl__wlist;
 
-void tl__wlist_push(tl__wlist *l, tl__waiter *w);
+/* Appends w; inline, since every wait of every primitive parks through it. */
+static inline void tl__wlist_push(tl__wlist *l, tl__waiter *w)
+{
+    w->next = NULL;
+    w->prev = l->tail;
+    if (l->tail)
+        l->tail->next = w;
+    else
+        l->head = w;
+    l->tail = w;
+}
+
+/* Takes the first waiter off the list; NULL when it is empty. */
+static inline tl__waiter *tl__wlist_pop(tl__wlist *l)
+{
+    tl__waiter *w = l->head;
+    if (w) {
+        l->head = w->next;
+        if (l->head)
+            l->head->prev = NULL;
+        else
+            l->tail = NULL;
+        w->next = w->prev = NULL;
+    }
+    return w;
+}
 void tl__wlist_remove(tl__wlist *l, tl__waiter *w);
 /* Wakes (or notifies) every waiter with code, in FIFO order. */
 void tl__wlist_wake_all(tl__wlist *l, int code);

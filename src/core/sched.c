@@ -192,17 +192,6 @@ void tl__run_ready(tl_loop *loop)
 
 /* ---- waiter lists ---- */
 
-void tl__wlist_push(tl__wlist *l, tl__waiter *w)
-{
-    w->next = NULL;
-    w->prev = l->tail;
-    if (l->tail)
-        l->tail->next = w;
-    else
-        l->head = w;
-    l->tail = w;
-}
-
 void tl__wlist_remove(tl__wlist *l, tl__waiter *w)
 {
     if (w->prev)

@@ -47,7 +47,7 @@ static void release_all(tl_barrier *b, int code)
     tl__wlist *l = TL__SYNC_WAITERS(b);
     int index = 0;
     tl__waiter *w;
-    while ((w = tl__sync_pop(l)))
+    while ((w = tl__wlist_pop(l)))
         tl__wake(w->task, code ? code : index++);
     b->_count = 0;
 }
@@ -65,7 +65,7 @@ int tl_barrier_wait(tl_barrier *b)
     if (rc)
         return rc;
     barrier_waiter w = {.w.task = self, .b = b};
-    tl__sync_push(TL__SYNC_WAITERS(b), &w.w);
+    tl__wlist_push(TL__SYNC_WAITERS(b), &w.w);
     b->_count++;
     return tl__wait(self, "barrier", b, wait_detach, &w);
 }

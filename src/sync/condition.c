@@ -32,7 +32,7 @@ static void notify_undo(tl_task *t, void *ctx);
 /* Wakes the first waiter, if any; true if there was one. */
 static bool notify_one(tl_condition *cond)
 {
-    cond_waiter *w = (cond_waiter *)tl__sync_pop(TL__SYNC_WAITERS(cond));
+    cond_waiter *w = (cond_waiter *)tl__wlist_pop(TL__SYNC_WAITERS(cond));
     if (!w)
         return false;
     cond->_handoffs++;
@@ -65,7 +65,7 @@ int tl_condition_wait(tl_condition *cond)
     if (rc)
         return rc; /* still holding the lock, as if released and taken back */
     cond_waiter w = {.w.task = self, .cond = cond};
-    tl__sync_push(TL__SYNC_WAITERS(cond), &w.w);
+    tl__wlist_push(TL__SYNC_WAITERS(cond), &w.w);
     tl_lock_release(cond->_lock);
     rc = tl__wait(self, "condition", cond, wait_detach, &w);
     if (rc == 0)

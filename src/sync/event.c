@@ -57,6 +57,6 @@ int tl_event_wait(tl_event *ev)
     if (rc)
         return rc;
     event_waiter w = {.w.task = self, .ev = ev};
-    tl__sync_push(TL__SYNC_WAITERS(ev), &w.w);
+    tl__wlist_push(TL__SYNC_WAITERS(ev), &w.w);
     return tl__wait(self, "event", ev, wait_detach, &w);
 }

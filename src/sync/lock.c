@@ -35,7 +35,7 @@ static void release_undo(tl_task *t, void *ctx);
 /* Gives the held lock to the first waiter, or frees it when none waits. */
 static void pass_on(tl_lock *lock)
 {
-    lock_waiter *w = (lock_waiter *)tl__sync_pop(TL__SYNC_WAITERS(lock));
+    lock_waiter *w = (lock_waiter *)tl__wlist_pop(TL__SYNC_WAITERS(lock));
     if (!w) {
         lock->_locked = 0;
         return;
@@ -71,7 +71,7 @@ int tl_lock_acquire(tl_lock *lock)
     if (rc)
         return rc;
     lock_waiter w = {.w.task = self, .lock = lock};
-    tl__sync_push(TL__SYNC_WAITERS(lock), &w.w);
+    tl__wlist_push(TL__SYNC_WAITERS(lock), &w.w);
     rc = tl__wait(self, "lock", lock, acquire_detach, &w);
     if (rc == 0)
         lock->_handoffs--; /* ours now: release handed it over, still locked */

@@ -206,7 +206,7 @@ static inline void slot_freed(tl_queue *q)
 {
     if (__builtin_expect(!q->putters.head, 1) || is_full(q))
         return;
-    queue_waiter *p = (queue_waiter *)tl__sync_pop(&q->putters);
+    queue_waiter *p = (queue_waiter *)tl__wlist_pop(&q->putters);
     q->nres++;
     tl__wake_handoff(p->w.task, 0, put_undo, p);
 }
@@ -225,7 +225,7 @@ static void get_undo(tl_task *t, void *ctx);
 /* An item is there for the taking: promise it to the first waiting getter. */
 static inline void item_added(tl_queue *q)
 {
-    queue_waiter *g = (queue_waiter *)tl__sync_pop(&q->getters);
+    queue_waiter *g = (queue_waiter *)tl__wlist_pop(&q->getters);
     if (!g)
         return;
     q->nclaim++;
@@ -358,7 +358,7 @@ int tl_queue_put(tl_queue *q, void *item)
     if (rc)
         return rc;
     queue_waiter w = {.w.task = self, .q = q, .item = item};
-    tl__sync_push(&q->putters, &w.w);
+    tl__wlist_push(&q->putters, &w.w);
     rc = tl__wait(self, "queue put", q, putter_detach, &w);
     if (rc)
         return rc; /* interrupted, or woken by shutdown: nothing promised */
@@ -392,7 +392,7 @@ int tl_queue_get(tl_queue *q, void **item)
     if (rc)
         return rc;
     queue_waiter w = {.w.task = self, .q = q};
-    tl__sync_push(&q->getters, &w.w);
+    tl__wlist_push(&q->getters, &w.w);
     rc = tl__wait(self, "queue get", q, getter_detach, &w);
     if (rc)
         return rc; /* interrupted, or woken by shutdown: nothing promised */
@@ -422,7 +422,7 @@ int tl_queue_join(tl_queue *q)
     if (rc)
         return rc;
     queue_waiter w = {.w.task = self, .q = q};
-    tl__sync_push(&q->joiners, &w.w);
+    tl__wlist_push(&q->joiners, &w.w);
     return tl__wait(self, "queue join", q, joiner_detach, &w);
 }
 

@@ -57,7 +57,7 @@ static void release_undo(tl_task *t, void *ctx);
 /* One permit comes free: to the first waiter, or to the value. */
 static void pass_on(tl_semaphore *sem)
 {
-    sem_waiter *w = (sem_waiter *)tl__sync_pop(TL__SYNC_WAITERS(sem));
+    sem_waiter *w = (sem_waiter *)tl__wlist_pop(TL__SYNC_WAITERS(sem));
     if (!w) {
         sem->_value++;
         return;
@@ -92,7 +92,7 @@ int tl_semaphore_acquire(tl_semaphore *sem)
     if (rc)
         return rc;
     sem_waiter w = {.w.task = self, .sem = sem};
-    tl__sync_push(TL__SYNC_WAITERS(sem), &w.w);
+    tl__wlist_push(TL__SYNC_WAITERS(sem), &w.w);
     rc = tl__wait(self, "semaphore", sem, acquire_detach, &w);
     if (rc == 0)
         sem->_handoffs--;

@@ -16,33 +16,6 @@ _Static_assert(sizeof(tl__wlist) == 2 * sizeof(void *), "tl__wlist fits in _wait
 /* The waiter list kept in a public struct's `_waiters` field. */
 #define TL__SYNC_WAITERS(obj) ((tl__wlist *)(void *)(obj)->_waiters)
 
-/* tl__wlist_push, inline: parking is on the hot path of every primitive. */
-static inline void tl__sync_push(tl__wlist *l, tl__waiter *w)
-{
-    w->next = NULL;
-    w->prev = l->tail;
-    if (l->tail)
-        l->tail->next = w;
-    else
-        l->head = w;
-    l->tail = w;
-}
-
-/* Takes the first waiter off the list; NULL when it is empty. */
-static inline tl__waiter *tl__sync_pop(tl__wlist *l)
-{
-    tl__waiter *w = l->head;
-    if (w) {
-        l->head = w->next;
-        if (l->head)
-            l->head->prev = NULL;
-        else
-            l->tail = NULL;
-        w->next = w->prev = NULL;
-    }
-    return w;
-}
-
 static inline size_t tl__sync_count(const tl__wlist *l)
 {
     size_t n = 0;
