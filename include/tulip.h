@@ -17,6 +17,10 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+
+struct addrinfo;
 
 #ifdef __cplusplus
 extern "C" {
@@ -544,6 +548,166 @@ TL_EXTERN bool tl_queue_empty(const tl_queue *q);
 /* no free slot: a put would wait (what is promised to woken tasks counts as taken) */
 TL_EXTERN bool tl_queue_full(const tl_queue *q);
 TL_EXTERN size_t tl_queue_maxsize(const tl_queue *q);
+
+/* ======================================================================
+ * Networking: asyncio streams (open_connection, start_server,
+ * StreamReader, StreamWriter), UDP, DNS
+ *
+ * A tl_stream is a connected TCP or Unix socket. It reads ahead into its
+ * buffer while the buffer holds less than its limit (64 KiB unless set), and
+ * pauses reading above twice the limit, so a fast peer cannot grow a slow
+ * reader's memory without bound. One task at a time may read (a second
+ * concurrent reader gets TL_EBUSY); any task may write. Writes never wait:
+ * what the socket does not take at once is buffered, and tl_stream_drain
+ * waits while that buffer is above its high-water mark.
+ *
+ * Closing gives the handle up: tl_stream_close (never suspends) or
+ * tl_stream_wait_closed (asyncio's close() and wait_closed() in one call).
+ * Buffered writes are still sent before the socket closes. A server's
+ * handler does not own its stream: the server closes it when the handler
+ * returns.
+ *
+ * A cancelled or timed-out read loses no bytes: they stay buffered for the
+ * next read. Timeouts are timeout scopes (tl_timeout_enter) or tl_wait_for.
+ * ====================================================================== */
+
+typedef struct tl_stream tl_stream;
+typedef struct tl_server tl_server;
+typedef struct tl_udp tl_udp;
+
+#define TL_STREAM_LIMIT_DEFAULT ((size_t)64 * 1024)
+
+/* suspends; 0 and a connected stream in *out, TL_ECONNREFUSED, TL_ETIMEDOUT, TL_ECANCELED,
+ * a TL_EAI_* lookup error, TL_EINVAL (port outside 0..65535), TL_ENOMEM. host is a name
+ * or a numeric IPv4/IPv6 address; every address it resolves to is tried in turn, and
+ * the first address's error is returned when none connects. */
+TL_EXTERN int tl_open_connection(const char *host, int port, tl_stream **out);
+/* suspends; as tl_open_connection; TL_ENAMETOOLONG when path does not fit a sockaddr_un */
+TL_EXTERN int tl_open_unix_connection(const char *path, tl_stream **out);
+
+/* suspends while nothing is buffered; up to n bytes, 0 at EOF (or when n is 0), a read
+ * error (TL_ECONNRESET), TL_EBUSY (another task is reading), TL_ECANCELED, TL_ETIMEDOUT */
+TL_EXTERN ssize_t tl_stream_read(tl_stream *s, void *buf, size_t n);
+/* suspends until n bytes are buffered; 0, TL_EOF when the stream ended first (the bytes
+ * that were buffered are copied to buf and their count stored in *partial, if not NULL,
+ * as asyncio's IncompleteReadError.partial), errors as tl_stream_read. On TL_ECANCELED
+ * or TL_ETIMEDOUT nothing is consumed. */
+TL_EXTERN int tl_stream_readexactly(tl_stream *s, void *buf, size_t n, size_t *partial);
+/* suspends until a '\n' is buffered; the line's length with its '\n', the last unended
+ * line at EOF, 0 at EOF; TL_ENOBUFS when no '\n' comes within min(limit, cap) bytes (the
+ * data stays buffered); errors as tl_stream_read */
+TL_EXTERN ssize_t tl_stream_readline(tl_stream *s, void *buf, size_t cap);
+/* suspends until sep is buffered; the length up to and with sep; TL_ENOBUFS when sep is
+ * not found within min(limit, cap) bytes (the data stays buffered: asyncio's
+ * LimitOverrunError); TL_EOF when the stream ends first (the data stays buffered, for
+ * tl_stream_read); TL_EINVAL when seplen is 0; errors as tl_stream_read */
+TL_EXTERN ssize_t tl_stream_readuntil(tl_stream *s, const void *sep, size_t seplen, void *buf,
+                                      size_t cap);
+/* the peer has ended the stream and the buffer is empty */
+TL_EXTERN bool tl_stream_at_eof(const tl_stream *s);
+/* how many bytes are buffered and not yet read */
+TL_EXTERN size_t tl_stream_buffered(const tl_stream *s);
+/* never suspends; 0, TL_EINVAL when limit is 0 */
+TL_EXTERN int tl_stream_set_limit(tl_stream *s, size_t limit);
+TL_EXTERN size_t tl_stream_limit(const tl_stream *s);
+
+/* never suspends; 0, the connection's error (TL_EPIPE, TL_ECONNRESET) once it broke,
+ * TL_EPIPE after tl_stream_write_eof, TL_ENOMEM. Sends at once what the socket takes
+ * and buffers the rest. */
+TL_EXTERN int tl_stream_write(tl_stream *s, const void *data, size_t n);
+/* suspends while more than the high-water mark is buffered; 0, the connection's error,
+ * TL_ECANCELED, TL_ETIMEDOUT */
+TL_EXTERN int tl_stream_drain(tl_stream *s);
+/* bytes written but not yet taken by the socket */
+TL_EXTERN size_t tl_stream_write_buffer_size(const tl_stream *s);
+/* never suspends; drain waits above high (64 KiB by default) until the buffer falls to
+ * a quarter of it, as asyncio's set_write_buffer_limits */
+TL_EXTERN void tl_stream_set_write_limit(tl_stream *s, size_t high);
+/* never suspends; half-closes once the buffered writes are sent; 0, TL_EPIPE (already
+ * ended), the connection's error */
+TL_EXTERN int tl_stream_write_eof(tl_stream *s);
+/* never suspends; closes s after its buffered writes are sent and gives up the handle */
+TL_EXTERN void tl_stream_close(tl_stream *s);
+/* suspends until the buffered writes are sent and the socket is closed; gives up the
+ * handle (even when cancelled); 0, the connection's error, TL_ECANCELED, TL_ETIMEDOUT */
+TL_EXTERN int tl_stream_wait_closed(tl_stream *s);
+
+/* 0, TL_ENOTCONN, TL_ENOTSUP (not TCP); *len is the size of addr on entry */
+TL_EXTERN int tl_stream_peername(const tl_stream *s, struct sockaddr *addr, int *len);
+TL_EXTERN int tl_stream_sockname(const tl_stream *s, struct sockaddr *addr, int *len);
+/* TCP streams; TCP_NODELAY is on by default, as in asyncio. 0, TL_ENOTSUP (not TCP) */
+TL_EXTERN int tl_stream_set_nodelay(tl_stream *s, bool on);
+/* delay: seconds of idleness before the first probe */
+TL_EXTERN int tl_stream_set_keepalive(tl_stream *s, bool on, unsigned delay);
+
+/* A connection handler: runs in its own task; its result is the task's. */
+typedef int (*tl_conn_fn)(tl_stream *s, void *arg);
+
+typedef struct tl_server_opts {
+    int backlog;          /* 0: 511 */
+    bool reuse_port;      /* SO_REUSEPORT, for several servers on one port */
+    bool ipv6_only;       /* IPV6_V6ONLY; by default "::" also accepts IPv4 */
+    size_t limit;         /* each stream's buffer limit; 0: TL_STREAM_LIMIT_DEFAULT */
+    size_t stack_size;    /* the handler tasks' stacks; 0: TL_STACK_DEFAULT */
+} tl_server_opts;
+
+/* never suspends unless host needs a lookup; 0 and a listening server in *out,
+ * TL_EADDRINUSE, TL_EACCES, TL_EAI_* lookup errors, TL_EINVAL, TL_ENOMEM. host NULL or
+ * "" listens on every interface, IPv6 and IPv4 on one socket where the system allows;
+ * a name listens on every address it resolves to, all on the same port. port 0 picks
+ * a free port (tl_server_port tells which). opts may be NULL. */
+TL_EXTERN int tl_start_server(tl_conn_fn handler, void *arg, const char *host, int port,
+                              const tl_server_opts *opts, tl_server **out);
+/* as tl_start_server on a Unix socket at path (an existing socket file there is
+ * replaced); TL_ENAMETOOLONG */
+TL_EXTERN int tl_start_unix_server(tl_conn_fn handler, void *arg, const char *path,
+                                   const tl_server_opts *opts, tl_server **out);
+/* the port the server listens on; 0 for a Unix server */
+TL_EXTERN int tl_server_port(const tl_server *srv);
+/* 0, TL_ENOTSUP (Unix server); the first listening socket's address */
+TL_EXTERN int tl_server_sockname(const tl_server *srv, struct sockaddr *addr, int *len);
+/* how many handlers are running */
+TL_EXTERN size_t tl_server_connections(const tl_server *srv);
+/* suspends until the server is closed (0); cancelled, it closes the server and
+ * returns TL_ECANCELED */
+TL_EXTERN int tl_server_serve_forever(tl_server *srv);
+/* never suspends; stops accepting. The handlers run on; srv stays valid. */
+TL_EXTERN void tl_server_close(tl_server *srv);
+TL_EXTERN bool tl_server_is_serving(const tl_server *srv);
+/* suspends until the server is closed and every handler has returned (asyncio 3.12);
+ * 0, TL_ECANCELED, TL_ETIMEDOUT */
+TL_EXTERN int tl_server_wait_closed(tl_server *srv);
+/* never suspends; closes the server, cancels the handlers still running (they finish
+ * on their own) and gives up the handle */
+TL_EXTERN void tl_server_free(tl_server *srv);
+
+/* never suspends unless host needs a lookup; 0 and a UDP socket bound to host:port
+ * (NULL or "": every interface; port 0: any free port) in *out; errors as
+ * tl_start_server */
+TL_EXTERN int tl_udp_open(const char *host, int port, tl_udp **out);
+/* suspends only while the socket's send buffer is full; 0, a send error, TL_EMSGSIZE,
+ * TL_ECANCELED, TL_ETIMEDOUT */
+TL_EXTERN int tl_udp_sendto(tl_udp *u, const void *data, size_t n, const struct sockaddr *to);
+/* suspends until a datagram arrives; its length (cut to cap if longer: *truncated says
+ * so, when not NULL) and the sender in *from (when not NULL); TL_ECANCELED, TL_ETIMEDOUT,
+ * a receive error, TL_EBUSY (another task is receiving) */
+TL_EXTERN ssize_t tl_udp_recvfrom(tl_udp *u, void *buf, size_t cap, struct sockaddr_storage *from,
+                                  bool *truncated);
+/* 0, an error; the address the socket is bound to */
+TL_EXTERN int tl_udp_sockname(const tl_udp *u, struct sockaddr *addr, int *len);
+/* never suspends; a pending tl_udp_recvfrom returns TL_ECANCELED; gives up the handle */
+TL_EXTERN void tl_udp_close(tl_udp *u);
+
+/* suspends while libuv's thread pool resolves node; 0 and a list to free with
+ * tl_freeaddrinfo, a TL_EAI_* error, TL_ECANCELED, TL_ETIMEDOUT. A lookup the pool has
+ * started cannot be stopped: a cancelled caller returns at once and the result is
+ * freed when it arrives. hints may be NULL. */
+TL_EXTERN int tl_getaddrinfo(const char *node, const char *service, const struct addrinfo *hints,
+                             struct addrinfo **res);
+TL_EXTERN void tl_freeaddrinfo(struct addrinfo *res);
+/* suspends as tl_getaddrinfo; 0 and the host and service names (NI_* flags) */
+TL_EXTERN int tl_getnameinfo(const struct sockaddr *addr, int flags, char *host, size_t hostlen,
+                             char *serv, size_t servlen);
 
 /* ======================================================================
  * Debugging
