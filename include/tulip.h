@@ -623,8 +623,8 @@ TL_EXTERN size_t tl_stream_write_buffer_size(const tl_stream *s);
 /* never suspends; drain waits above high (64 KiB by default) until the buffer falls to
  * a quarter of it, as asyncio's set_write_buffer_limits */
 TL_EXTERN void tl_stream_set_write_limit(tl_stream *s, size_t high);
-/* never suspends; half-closes once the buffered writes are sent; 0, TL_EPIPE (already
- * ended), the connection's error */
+/* never suspends; half-closes once the buffered writes are sent; 0 (also when called
+ * again), TL_EPIPE (closed), the connection's error */
 TL_EXTERN int tl_stream_write_eof(tl_stream *s);
 /* never suspends; closes s after its buffered writes are sent and gives up the handle */
 TL_EXTERN void tl_stream_close(tl_stream *s);
@@ -644,11 +644,11 @@ TL_EXTERN int tl_stream_set_keepalive(tl_stream *s, bool on, unsigned delay);
 typedef int (*tl_conn_fn)(tl_stream *s, void *arg);
 
 typedef struct tl_server_opts {
-    int backlog;          /* 0: 511 */
-    bool reuse_port;      /* SO_REUSEPORT, for several servers on one port */
-    bool ipv6_only;       /* IPV6_V6ONLY; by default "::" also accepts IPv4 */
-    size_t limit;         /* each stream's buffer limit; 0: TL_STREAM_LIMIT_DEFAULT */
-    size_t stack_size;    /* the handler tasks' stacks; 0: TL_STACK_DEFAULT */
+    int backlog;       /* 0: 511 */
+    bool reuse_port;   /* SO_REUSEPORT, for several servers on one port */
+    bool ipv6_only;    /* IPV6_V6ONLY; by default "::" also accepts IPv4 */
+    size_t limit;      /* each stream's buffer limit; 0: TL_STREAM_LIMIT_DEFAULT */
+    size_t stack_size; /* the handler tasks' stacks; 0: TL_STACK_DEFAULT */
 } tl_server_opts;
 
 /* never suspends unless host needs a lookup; 0 and a listening server in *out,

@@ -152,6 +152,7 @@ enum tl__task_flags {
     TL__AWAITED = 1 << 2,     /* tl_dump_tasks: some task waits on it */
     TL__INTERRUPTED = 1 << 3, /* the last wait was ended by cancel or timeout */
     TL__CANARY = 1 << 4,      /* its stack has a canary, not a guard: check at switches */
+    TL__ALWAYS_RUNS = 1 << 5, /* fn runs even if cancelled before it starts (it cleans up) */
 };
 
 enum tl__scope_flags { TL__SCOPE_EXPIRED = 1, TL__SCOPE_ENTERED = 2 };
@@ -194,6 +195,16 @@ struct tl_task {
 
 /* ---- the loop ---- */
 
+/* A libuv handle owned by tulip's I/O layer (a stream, a server, a UDP
+ * socket): the loop keeps a list of them so that tl_loop_free can close each
+ * with its own close callback, which frees its memory, instead of leaking it
+ * behind a generic uv_close. */
+typedef struct tl__ionode tl__ionode;
+struct tl__ionode {
+    tl__ionode *prev, *next;
+    void (*shutdown)(tl__ionode *n); /* close the handles now; drop the owner's reference */
+};
+
 typedef struct tl__tsnode {
     struct tl__tsnode *next;
     tl_callback cb;
@@ -225,6 +236,8 @@ struct tl_loop {
     tl_future *spare_futures; /* freed futures kept for reuse */
     unsigned nspare_futures;
     tl__ctx dead_ctx; /* where a finished task's last switch saves nothing useful */
+
+    tl__ionode *io; /* open streams, servers, UDP sockets */
 
     tl_task *main;
     tl__item stop_item;
@@ -328,6 +341,12 @@ typedef void (*tl__each_fn)(tl_task *awaited, void *ctx);
 void tl__waitset_each(void *ws, tl__each_fn fn, void *ctx);
 void tl__group_each(tl_group *g, tl__each_fn fn, void *ctx);
 tl_task *tl__gen_task(const tl_gen *g);
+
+/* ---- I/O objects (src/io) ---- */
+void tl__io_link(tl_loop *loop, tl__ionode *n);
+void tl__io_unlink(tl_loop *loop, tl__ionode *n);
+/* tl_loop_free: closes every I/O object still open. */
+void tl__io_shutdown_all(tl_loop *loop);
 
 /* ---- debug ---- */
 extern bool tl__debug;

@@ -5,6 +5,7 @@
  * the budget), then asks libuv for I/O: without blocking if work is ready,
  * else blocking until the earliest timer. libuv's callbacks only wake tasks
  * (append them to the ready queue); tasks run at the next iteration. */
+#include <signal.h>
 #include <string.h>
 
 #include "internal.h"
@@ -46,6 +47,17 @@ static void close_noop(uv_handle_t *h)
 /* libuv calls that can fail go through the fault seam too. */
 #define UV_CALL(call) (tl__fault_point() ? UV_ENOMEM : (call))
 
+/* A write to a socket the peer has reset must come back as TL_EPIPE, not
+ * kill the process: as Python does at start-up, SIGPIPE is ignored unless
+ * the program chose a handler of its own. */
+static void ignore_sigpipe(void)
+{
+    struct sigaction old;
+    if (sigaction(SIGPIPE, NULL, &old) == 0 && !(old.sa_flags & SA_SIGINFO) &&
+        old.sa_handler == SIG_DFL)
+        signal(SIGPIPE, SIG_IGN);
+}
+
 tl_loop *tl_loop_new(void)
 {
     tl__debug_init();
@@ -76,6 +88,7 @@ tl_loop *tl_loop_new(void)
     loop->uv_timer_when = UINT64_MAX;
     tl__stack_pool_init(&loop->stacks);
     tl__overflow_thread_init();
+    ignore_sigpipe();
     return loop;
 }
 
@@ -219,6 +232,7 @@ void tl_loop_free(tl_loop *loop)
     }
     drop_queued(loop);
     tl__future_spares_free(loop);
+    tl__io_shutdown_all(loop);
     uv_walk(&loop->uv, walk_close, NULL);
     uv_run(&loop->uv, UV_RUN_DEFAULT);
     uv_loop_close(&loop->uv);
@@ -243,4 +257,33 @@ int tl_call_soon_threadsafe(tl_loop *loop, tl_callback cb, void *arg)
     uv_mutex_unlock(&loop->ts_lock);
     uv_async_send(&loop->async);
     return 0;
+}
+
+void tl__io_link(tl_loop *loop, tl__ionode *n)
+{
+    n->prev = NULL;
+    n->next = loop->io;
+    if (loop->io)
+        loop->io->prev = n;
+    loop->io = n;
+}
+
+void tl__io_unlink(tl_loop *loop, tl__ionode *n)
+{
+    if (n->prev)
+        n->prev->next = n->next;
+    else if (loop->io == n)
+        loop->io = n->next;
+    if (n->next)
+        n->next->prev = n->prev;
+    n->prev = n->next = NULL;
+}
+
+void tl__io_shutdown_all(tl_loop *loop)
+{
+    while (loop->io) {
+        tl__ionode *n = loop->io;
+        tl__io_unlink(loop, n);
+        n->shutdown(n);
+    }
 }

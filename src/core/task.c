@@ -21,8 +21,10 @@ static void task_main(void *arg)
     tl_task *t = arg;
     tl__ctx_started(&t->ctx);
     t->state = TL__RUNNING;
-    /* Cancelled before its first step: like asyncio, the body never runs. */
-    int result = (t->flags & TL__CANCEL_REQ) ? TL_ECANCELED : t->fn(t->arg);
+    /* Cancelled before its first step: like asyncio, the body never runs
+     * (unless the library's own task must clean up, and checks itself). */
+    bool skip = (t->flags & (TL__CANCEL_REQ | TL__ALWAYS_RUNS)) == TL__CANCEL_REQ;
+    int result = skip ? TL_ECANCELED : t->fn(t->arg);
     task_finish(t, result);
 }
 
