@@ -203,7 +203,8 @@ static void consume(tl_stream *s, size_t n);
 static void take(tl_stream *s, void *buf, size_t n)
 {
     if (n) {
-        take(s, buf, n);
+        memcpy(buf, s->rbuf + s->rstart, n);
+        consume(s, n);
     }
 }
 
