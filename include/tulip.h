@@ -631,13 +631,17 @@ TL_EXTERN void tl_stream_close(tl_stream *s);
 /* suspends until the buffered writes are sent and the socket is closed; gives up the
  * handle (even when cancelled); 0, the connection's error, TL_ECANCELED, TL_ETIMEDOUT */
 TL_EXTERN int tl_stream_wait_closed(tl_stream *s);
+/* never suspends; closes s at once, dropping the buffered writes (asyncio's
+ * transport.abort()), and gives up the handle */
+TL_EXTERN void tl_stream_abort(tl_stream *s);
 
 /* 0, TL_ENOTCONN, TL_ENOTSUP (not TCP); *len is the size of addr on entry */
 TL_EXTERN int tl_stream_peername(const tl_stream *s, struct sockaddr *addr, int *len);
 TL_EXTERN int tl_stream_sockname(const tl_stream *s, struct sockaddr *addr, int *len);
 /* TCP streams; TCP_NODELAY is on by default, as in asyncio. 0, TL_ENOTSUP (not TCP) */
 TL_EXTERN int tl_stream_set_nodelay(tl_stream *s, bool on);
-/* delay: seconds of idleness before the first probe */
+/* delay: seconds of idleness before the first probe; 0, TL_ENOTSUP, TL_EINVAL (on with
+ * delay 0) */
 TL_EXTERN int tl_stream_set_keepalive(tl_stream *s, bool on, unsigned delay);
 
 /* A connection handler: runs in its own task; its result is the task's. */
@@ -664,12 +668,12 @@ TL_EXTERN int tl_start_unix_server(tl_conn_fn handler, void *arg, const char *pa
                                    const tl_server_opts *opts, tl_server **out);
 /* the port the server listens on; 0 for a Unix server */
 TL_EXTERN int tl_server_port(const tl_server *srv);
-/* 0, TL_ENOTSUP (Unix server); the first listening socket's address */
+/* 0, TL_ENOTSUP (Unix server), TL_EBADF (closed); the first listening socket's address */
 TL_EXTERN int tl_server_sockname(const tl_server *srv, struct sockaddr *addr, int *len);
 /* how many handlers are running */
 TL_EXTERN size_t tl_server_connections(const tl_server *srv);
-/* suspends until the server is closed (0); cancelled, it closes the server and
- * returns TL_ECANCELED */
+/* suspends until the server is closed (0); cancelled or timed out, it closes the
+ * server and returns TL_ECANCELED or TL_ETIMEDOUT */
 TL_EXTERN int tl_server_serve_forever(tl_server *srv);
 /* never suspends; stops accepting. The handlers run on; srv stays valid. */
 TL_EXTERN void tl_server_close(tl_server *srv);
@@ -705,7 +709,8 @@ TL_EXTERN void tl_udp_close(tl_udp *u);
 TL_EXTERN int tl_getaddrinfo(const char *node, const char *service, const struct addrinfo *hints,
                              struct addrinfo **res);
 TL_EXTERN void tl_freeaddrinfo(struct addrinfo *res);
-/* suspends as tl_getaddrinfo; 0 and the host and service names (NI_* flags) */
+/* suspends as tl_getaddrinfo; 0 and the host and service names (NI_* flags),
+ * TL_ENOBUFS when one does not fit (it is cut), errors as tl_getaddrinfo */
 TL_EXTERN int tl_getnameinfo(const struct sockaddr *addr, int flags, char *host, size_t hostlen,
                              char *serv, size_t servlen);
 

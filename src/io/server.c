@@ -55,12 +55,19 @@ static void server_unref(tl_server *srv)
 static void handle_closed(uv_handle_t *h)
 {
     tl_server *srv = h->data;
-    if (h->type == UV_POLL) {
-        listener *l = tl__container_of((uv_poll_t *)h, listener, poll);
-        close(l->fd);
-        srv = l->srv;
-    }
+    if (h->type == UV_POLL)
+        srv = tl__container_of((uv_poll_t *)h, listener, poll)->srv;
     server_unref(srv);
+}
+
+/* Stops listening now: uv_close stops the poll at once, so the socket can
+ * close at once too, and the port is free as soon as close returns. */
+static void close_listeners(tl_server *srv)
+{
+    for (size_t i = 0; i < srv->nls; i++) {
+        uv_close((uv_handle_t *)&srv->ls[i].poll, handle_closed);
+        close(srv->ls[i].fd);
+    }
 }
 
 static void wake_idle(tl_server *srv)
@@ -321,8 +328,7 @@ static void server_start(tl_server *srv, tl_server **out)
 static int server_abort(tl_server *srv, int err)
 {
     srv->closed = true;
-    for (size_t i = 0; i < srv->nls; i++)
-        uv_close((uv_handle_t *)&srv->ls[i].poll, handle_closed);
+    close_listeners(srv);
     server_unref(srv);
     return err;
 }
@@ -454,8 +460,7 @@ void tl_server_close(tl_server *srv)
     if (srv->closed)
         return;
     srv->closed = true;
-    for (size_t i = 0; i < srv->nls; i++)
-        uv_close((uv_handle_t *)&srv->ls[i].poll, handle_closed);
+    close_listeners(srv);
     uv_close((uv_handle_t *)&srv->retry, handle_closed);
     if (srv->path)
         unlink(srv->path);
@@ -495,8 +500,8 @@ int tl_server_serve_forever(tl_server *srv)
         return 0;
     srv->refs++;
     int rc = park_in(srv, self, &srv->forever, "server");
-    if (rc == TL_ECANCELED)
-        tl_server_close(srv); /* as asyncio's serve_forever does */
+    if (rc)
+        tl_server_close(srv); /* as asyncio's serve_forever does, timeouts included */
     server_unref(srv);
     return rc;
 }

@@ -123,6 +123,16 @@ static void io_shutdown(tl__ionode *n)
     }
 }
 
+void tl_stream_abort(tl_stream *s)
+{
+    tl__need_loop("tl_stream_abort");
+    if (s->flags & TL__S_RELEASED)
+        tl__stream_release(s); /* aborts, naming the double close */
+    s->wlen = 0;               /* dropped, as asyncio's transport.abort() drops them */
+    tl__stream_close_now(s);
+    tl__stream_release(s);
+}
+
 void tl_stream_close(tl_stream *s)
 {
     tl__need_loop("tl_stream_close");
