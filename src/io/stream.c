@@ -245,7 +245,7 @@ static void alloc_cb(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
 static bool scan(tl_stream *s)
 {
     size_t have = buffered(s);
-    const char *base = s->rbuf + s->rstart;
+    const char *base = have ? s->rbuf + s->rstart : NULL; /* rbuf is NULL until bytes arrive */
     if (have >= s->seplen) {
         const char *p = memmem(base + s->scanned, have - s->scanned, s->sep, s->seplen);
         if (p) {
