@@ -164,8 +164,9 @@ static int listening_socket(int *port)
 }
 
 /* Connects to a peer that is still starting up: refused (or, for a Unix
- * socket, not there yet) means try again shortly. */
-static tl_stream *connect_retry(int port, const char *path)
+ * socket, not there yet) means try again shortly. NULL when the peer exited
+ * instead (its bind failed). */
+static tl_stream *connect_retry(int port, const char *path, pid_t peer)
 {
     double deadline = tl_time() + 10;
     tl_stream *s = NULL;
@@ -177,9 +178,34 @@ static tl_stream *connect_retry(int port, const char *path)
         cr_assert(rc == TL_ECONNREFUSED || (path && rc == TL_ENOENT), "connect: %s",
                   tl_err_name(rc));
         cr_assert_null(s);
+        if (waitpid(peer, NULL, WNOHANG) == peer) {
+            forget(peer);
+            return NULL;
+        }
         cr_assert_lt(tl_time(), deadline, "the peer did not start listening");
         cr_assert_eq(tl_sleep(0.02), 0);
     }
+}
+
+/* Starts a peer listening on a free port (argv[slot] is fmt with the port)
+ * and connects to it. Between free_port and the peer's bind another program
+ * may take the port (test_server_load opens 10,000 connections): a peer that
+ * exits instead of listening is started again on another port. */
+static tl_stream *spawn_listener(char **argv, int slot, const char *fmt, const char *in,
+                                 const char *out, pid_t *pid)
+{
+    char arg[128];
+    for (int attempt = 0; attempt < 5; attempt++) {
+        int port = free_port();
+        snprintf(arg, sizeof arg, fmt, port);
+        argv[slot] = arg;
+        *pid = spawn(argv, in, out, -1);
+        tl_stream *s = connect_retry(port, NULL, *pid);
+        if (s)
+            return s;
+    }
+    cr_assert_fail("%s never listened", argv[0]);
+    return NULL;
 }
 
 /* Runs fn inside a timeout scope, so that a peer that stops answering fails
@@ -432,12 +458,11 @@ static void exchange_through_cat(tl_stream *s, size_t n)
 static int socat_server_tcp_body(void *arg)
 {
     (void)arg;
-    int port = free_port();
-    char listen[96];
-    snprintf(listen, sizeof listen, "TCP-LISTEN:%d,bind=127.0.0.1,reuseaddr", port);
-    char *argv[] = {SOCAT, "-t", "5", listen, "EXEC:cat", NULL};
-    pid_t pid = spawn(argv, NULL, NULL, -1);
-    exchange_through_cat(connect_retry(port, NULL), MIB);
+    char *argv[] = {SOCAT, "-t", "5", NULL, "EXEC:cat", NULL};
+    pid_t pid;
+    tl_stream *s =
+        spawn_listener(argv, 3, "TCP-LISTEN:%d,bind=127.0.0.1,reuseaddr", NULL, NULL, &pid);
+    exchange_through_cat(s, MIB);
     expect_success(wait_child(pid, PEER_TIMEOUT), "socat");
     return 0;
 }
@@ -455,7 +480,9 @@ static int socat_server_unix_body(void *arg)
     snprintf(listen, sizeof listen, "UNIX-LISTEN:%s", path);
     char *argv[] = {SOCAT, "-t", "5", listen, "EXEC:cat", NULL};
     pid_t pid = spawn(argv, NULL, NULL, -1);
-    exchange_through_cat(connect_retry(0, path), MIB / 2);
+    tl_stream *s = connect_retry(0, path, pid);
+    cr_assert_not_null(s, "socat exited instead of listening on %s", path);
+    exchange_through_cat(s, MIB / 2);
     expect_success(wait_child(pid, PEER_TIMEOUT), "socat");
     return 0;
 }
@@ -602,7 +629,7 @@ Test(peers, nc_client_lines_are_read_with_readline_and_answered)
 static int nc_server_body(void *arg)
 {
     (void)arg;
-    char in[128], out[128], portstr[16];
+    char in[128], out[128];
     tmp_path(in, sizeof in, "lines.in");
     tmp_path(out, sizeof out, "lines.out");
     size_t n, nwant;
@@ -610,11 +637,9 @@ static int nc_server_body(void *arg)
     char *want = expected_answers(lines, n, &nwant);
     write_file(in, lines, n);
 
-    int port = free_port();
-    snprintf(portstr, sizeof portstr, "%d", port);
-    char *argv[] = {NC, "-N", "-l", "127.0.0.1", portstr, NULL};
-    pid_t pid = spawn(argv, in, out, -1);
-    tl_stream *s = connect_retry(port, NULL);
+    char *argv[] = {NC, "-N", "-l", "127.0.0.1", NULL, NULL};
+    pid_t pid;
+    tl_stream *s = spawn_listener(argv, 4, "%d", in, out, &pid);
     int count = -1;
     cr_assert_eq(serve_lines(s, &count), 0);
     cr_assert_eq(count, 1503);
