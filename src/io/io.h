@@ -43,13 +43,13 @@ struct tl_stream {
     size_t limit;
     tl_task *reader;
     uint8_t need_kind;
-    size_t need;         /* NEED_EXACT: bytes */
-    const char *sep;     /* NEED_SEP */
+    size_t need;     /* NEED_EXACT: bytes */
+    const char *sep; /* NEED_SEP */
     size_t seplen;
-    size_t scan_max;     /* NEED_SEP: the longest chunk allowed, separator included */
-    size_t scanned;      /* NEED_SEP: bytes from rstart known not to start a match */
-    size_t found;        /* NEED_SEP: the chunk's length once found, else 0 */
-    char *direct;        /* tl_stream_read's buffer, read into without a copy */
+    size_t scan_max; /* NEED_SEP: the longest chunk allowed, separator included */
+    size_t scanned;  /* NEED_SEP: bytes from rstart known not to start a match */
+    size_t found;    /* NEED_SEP: the chunk's length once found, else 0 */
+    char *direct;    /* tl_stream_read's buffer, read into without a copy */
     size_t direct_cap;
     ssize_t direct_got;
 

@@ -143,7 +143,7 @@ static int new_connection(tl_server *srv, int fd)
     srv->conns = s;
     srv->nconns++;
     srv->refs++;
-    tl__stream_ref(s); /* the handler's, beside the owner's it may give up */
+    tl__stream_ref(s);   /* the handler's, beside the owner's it may give up */
     tl__stream_start(s); /* an error here reaches the handler's first read */
     return 0;
 }
@@ -168,8 +168,7 @@ static void back_off(tl_server *srv, int err)
         char where[32];
         snprintf(where, sizeof where, "port %d", srv->port);
         fprintf(stderr, "tulip: server on %s: accept failed: %s (%s); retrying in %d ms\n",
-                srv->path ? srv->path : where, tl_err_name(err), tl_strerror(err),
-                RETRY_DELAY_MS);
+                srv->path ? srv->path : where, tl_err_name(err), tl_strerror(err), RETRY_DELAY_MS);
     }
     if (srv->backing_off)
         return;
@@ -341,10 +340,12 @@ int tl_start_server(tl_conn_fn handler, void *arg, const char *host, int port,
     struct addrinfo *res = NULL;
     struct sockaddr_in6 any6 = {.sin6_family = AF_INET6, .sin6_addr = IN6ADDR_ANY_INIT};
     struct sockaddr_in any4 = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_ANY)};
-    struct addrinfo a4 = {.ai_family = AF_INET, .ai_addr = (struct sockaddr *)&any4,
-                          .ai_addrlen = sizeof any4};
-    struct addrinfo a6 = {.ai_family = AF_INET6, .ai_addr = (struct sockaddr *)&any6,
-                          .ai_addrlen = sizeof any6, .ai_next = &a4};
+    struct addrinfo a4 = {
+        .ai_family = AF_INET, .ai_addr = (struct sockaddr *)&any4, .ai_addrlen = sizeof any4};
+    struct addrinfo a6 = {.ai_family = AF_INET6,
+                          .ai_addr = (struct sockaddr *)&any6,
+                          .ai_addrlen = sizeof any6,
+                          .ai_next = &a4};
     struct addrinfo *list = &a6;
     if (host && *host) {
         tl__need_task("tl_start_server"); /* a name lookup suspends */

@@ -18,9 +18,9 @@
 
 #include "io.h"
 
-#define CHUNK_MIN        4096
-#define HIGH_WATER       ((size_t)64 * 1024)
-#define SHRINK_ABOVE     ((size_t)256 * 1024)
+#define CHUNK_MIN    4096
+#define HIGH_WATER   ((size_t)64 * 1024)
+#define SHRINK_ABOVE ((size_t)256 * 1024)
 
 static size_t buffered(const tl_stream *s)
 {
@@ -379,6 +379,8 @@ static int read_end(const tl_stream *s)
 ssize_t tl_stream_read(tl_stream *s, void *buf, size_t n)
 {
     tl_task *self = tl__need_task("tl_stream_read");
+    if (s->reader)
+        return TL_EBUSY; /* its bytes are spoken for, even those buffered */
     if (n == 0)
         return 0;
     for (;;) {
@@ -413,6 +415,8 @@ int tl_stream_readexactly(tl_stream *s, void *buf, size_t n, size_t *partial)
     tl_task *self = tl__need_task("tl_stream_readexactly");
     if (partial)
         *partial = 0;
+    if (s->reader)
+        return TL_EBUSY;
     while (buffered(s) < n && !(s->flags & TL__S_EOF)) {
         s->need_kind = TL__NEED_EXACT;
         s->need = n;
@@ -438,9 +442,10 @@ int tl_stream_readexactly(tl_stream *s, void *buf, size_t n, size_t *partial)
 
 /* readuntil's core: 0 with s->found set, TL_ENOBUFS, TL_EOF (ended first), or
  * a wait's error. */
-static int find_separator(tl_stream *s, tl_task *self, const void *sep, size_t seplen,
-                          size_t cap)
+static int find_separator(tl_stream *s, tl_task *self, const void *sep, size_t seplen, size_t cap)
 {
+    if (s->reader)
+        return TL_EBUSY;
     s->need_kind = TL__NEED_SEP;
     s->sep = sep;
     s->seplen = seplen;
