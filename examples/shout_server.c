@@ -6,10 +6,10 @@
  *             while True:
  *                 async with asyncio.timeout(IDLE):
  *                     line = await reader.readline()   # limit= on start_server
- *                 if not line:
- *                     return
- *                 writer.write(b"SHOUT: " + line.upper())
- *                 await writer.drain()
+ *                     if not line:
+ *                         return
+ *                     writer.write(b"SHOUT: " + line.upper())
+ *                     await writer.drain()
  *         except TimeoutError: writer.write(b"bye: idle\n")
  *         except ValueError: writer.write(b"error: line too long\n")
  *         except asyncio.CancelledError: writer.write(b"bye: server shutting down\n")
@@ -24,10 +24,11 @@
  *         except TimeoutError:
  *             server.abort_clients()
  *
- * What to notice: every read of a connection has a deadline (an idle client
- * is sent away), lines are bounded by the stream's limit, a reply waits in
- * drain only when the client reads slowly, and Ctrl-C stops accepting at
- * once, gives the open connections a grace period, then cancels those left.
+ * What to notice: each line and its answer have a deadline (a client that
+ * stops sending, or stops reading, is sent away), lines are bounded by the
+ * stream's limit, a reply waits in drain only when the client reads slowly,
+ * and Ctrl-C stops accepting at once, gives the open connections a grace
+ * period, then cancels those left.
  *
  * serve() is the whole server. The rest is a demonstration: four scripted
  * clients (polite, too long, idle, lingering), and a task that presses
@@ -51,36 +52,41 @@ static int say_bye(tl_stream *s, const char *why)
     return 0;
 }
 
+/* Reads one line and shouts it back: 1, 0 when the client has left, or an error. */
+static int shout_line(tl_stream *s)
+{
+    char line[LINE_MAX];
+    ssize_t n = tl_stream_readline(s, line, sizeof line);
+    if (n <= 0)
+        return (int)n;
+    for (ssize_t i = 0; i < n; i++)
+        line[i] = (char)toupper((unsigned char)line[i]);
+    int rc = tl_stream_write(s, "SHOUT: ", 7);
+    if (rc == 0)
+        rc = tl_stream_write(s, line, (size_t)n);
+    if (rc == 0)
+        rc = tl_stream_drain(s); /* waits only while the client lags */
+    return rc < 0 ? rc : 1;
+}
+
 static int shout(tl_stream *s, void *arg)
 {
     (void)arg;
-    char line[LINE_MAX];
     for (;;) {
         tl_timeout idle;
-        tl_timeout_enter(&idle, IDLE_TIMEOUT);
-        ssize_t n = tl_stream_readline(s, line, sizeof line);
+        tl_timeout_enter(&idle, IDLE_TIMEOUT); /* to send a line and take the answer */
+        int rc = shout_line(s);
         tl_timeout_exit(&idle);
-        if (n == 0)
+        if (rc == 0)
             return 0; /* the client left */
-        if (n == TL_ETIMEDOUT)
+        if (rc == TL_ETIMEDOUT)
             return say_bye(s, "bye: idle\n");
-        if (n == TL_ENOBUFS)
+        if (rc == TL_ENOBUFS)
             return say_bye(s, "error: line too long\n");
-        if (n == TL_ECANCELED)
-            return say_bye(s, "bye: server shutting down\n");
-        if (n < 0)
-            return (int)n; /* the connection broke */
-        for (ssize_t i = 0; i < n; i++)
-            line[i] = (char)toupper((unsigned char)line[i]);
-        int rc = tl_stream_write(s, "SHOUT: ", 7);
-        if (rc == 0)
-            rc = tl_stream_write(s, line, (size_t)n);
-        if (rc == 0)
-            rc = tl_stream_drain(s); /* waits only while the client lags */
         if (rc == TL_ECANCELED)
             return say_bye(s, "bye: server shutting down\n");
         if (rc < 0)
-            return rc;
+            return rc; /* the connection broke */
     }
 }
 
