@@ -14,7 +14,9 @@
  *     results = await asyncio.gather(*(probe(p) for p in range(BASE, BASE + 1000)))
  *
  * The program scans 127.0.0.1 only, and opens its own listening servers on
- * three ports of the range first, so that it knows what it should find.
+ * three ports of the range first (22, 80 and 443 past its start, in the
+ * first range from port 20000 where they are free), so that it knows what it
+ * should find.
  *
  * What to notice: the semaphore bounds the sockets open at once, not the
  * tasks (all 1,000 start at once and wait for a permit); the timeout scope
@@ -26,14 +28,16 @@
 #include <stdio.h>
 #include <tulip.h>
 
-#define BASE    20000 /* below Linux's ephemeral ports: nothing else should listen there */
-#define NPORTS  1000
-#define LIMIT   100
-#define TIMEOUT 1.0
+#define FIRST_BASE 20000 /* below Linux's ephemeral ports: nothing else should listen there */
+#define NPORTS     1000
+#define LIMIT      100
+#define TIMEOUT    1.0
 
-static const int listening[] = {BASE + 22, BASE + 80, BASE + 443};
+static const int listening[] = {22, 80, 443}; /* offsets into the range */
 #define NLISTEN (int)(sizeof listening / sizeof listening[0])
 
+static int base; /* the range scanned: base .. base + NPORTS - 1 */
+static tl_server *servers[NLISTEN];
 static tl_semaphore sem;
 static int in_flight, most_in_flight;
 
@@ -43,6 +47,29 @@ static int idle_handler(tl_stream *s, void *arg)
     (void)s;
     (void)arg;
     return 0;
+}
+
+/* Listens on the three ports of the first range of 1,000 where they are free
+ * (another copy of this program may be running): 0, or an error. */
+static int listen_in_a_free_range(void)
+{
+    int rc = 0;
+    for (base = FIRST_BASE; base < FIRST_BASE + 10 * NPORTS; base += NPORTS) {
+        int i;
+        for (i = 0; i < NLISTEN; i++) {
+            rc = tl_start_server(idle_handler, NULL, "127.0.0.1", base + listening[i], NULL,
+                                 &servers[i]);
+            if (rc < 0)
+                break;
+        }
+        if (i == NLISTEN)
+            return 0;
+        while (i-- > 0)
+            tl_server_free(servers[i]);
+        if (rc != TL_EADDRINUSE)
+            break;
+    }
+    return rc;
 }
 
 /* 0 when the port is open, else why not. */
@@ -69,29 +96,26 @@ static int probe(void *arg)
 static int main_task(void *arg)
 {
     (void)arg;
-    tl_server *servers[NLISTEN];
-    for (int i = 0; i < NLISTEN; i++) {
-        int rc = tl_start_server(idle_handler, NULL, "127.0.0.1", listening[i], NULL, &servers[i]);
-        if (rc < 0) {
-            fprintf(stderr, "cannot listen on port %d: %s\n", listening[i], tl_strerror(rc));
-            return rc;
-        }
+    int rc = listen_in_a_free_range();
+    if (rc < 0) {
+        fprintf(stderr, "cannot listen: %s\n", tl_strerror(rc));
+        return rc;
     }
     tl_semaphore_init(&sem, LIMIT);
 
     static tl_coro probes[NPORTS];
     static int results[NPORTS];
     for (int i = 0; i < NPORTS; i++)
-        probes[i] = TL_CORO(probe, (void *)(intptr_t)(BASE + i));
+        probes[i] = TL_CORO(probe, (void *)(intptr_t)(base + i));
     double t0 = tl_time();
-    int rc = tl_gather_coros(probes, NPORTS, results, TL_RETURN_EXCEPTIONS);
+    rc = tl_gather_coros(probes, NPORTS, results, TL_RETURN_EXCEPTIONS);
     double took = tl_time() - t0;
 
     int refused = 0, timed_out = 0, other = 0;
     printf("open:");
     for (int i = 0; i < NPORTS; i++) {
         if (results[i] == 0)
-            printf(" %d", BASE + i);
+            printf(" %d", base + i);
         else if (results[i] == TL_ECONNREFUSED)
             refused++;
         else if (results[i] == TL_ETIMEDOUT)
