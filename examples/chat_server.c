@@ -38,7 +38,7 @@
 #include <tulip.h>
 
 #define NCLIENTS 4
-#define LINE_MAX 256
+#define MAX_LINE 256
 
 /* ---- the server ---- */
 
@@ -103,7 +103,7 @@ static int handle(tl_stream *s, void *arg)
 {
     (void)arg;
     struct member me = {0};
-    char line[LINE_MAX];
+    char line[MAX_LINE];
     ssize_t n = tl_stream_readline(s, line, sizeof line - 1);
     if (n <= 1)
         return n < 0 ? (int)n : 0; /* gone before saying who it is */
@@ -145,7 +145,7 @@ static tl_barrier all_joined;
 static int port;
 
 struct heard {
-    char lines[NCLIENTS][LINE_MAX];
+    char lines[NCLIENTS][MAX_LINE];
     int n;
 };
 static struct heard heard[NCLIENTS];
@@ -163,7 +163,7 @@ static int chat_client(void *arg)
     int rc = tl_open_connection("127.0.0.1", port, &s);
     if (rc < 0)
         return rc;
-    char line[LINE_MAX];
+    char line[MAX_LINE];
     snprintf(line, sizeof line, "%s\n", names[id]);
     rc = tl_stream_write(s, line, strlen(line));
     ssize_t n = rc ? rc : tl_stream_readline(s, line, sizeof line); /* "welcome ...": joined */
@@ -176,13 +176,13 @@ static int chat_client(void *arg)
         n = tl_stream_readline(s, line, sizeof line - 1);
         if (n > 0) {
             line[n - 1] = '\0'; /* the newline */
-            snprintf(h->lines[h->n++], LINE_MAX, "%s", line);
+            snprintf(h->lines[h->n++], MAX_LINE, "%s", line);
         } else if (n == 0) {
             n = TL_EOF; /* the server hung up early */
         }
     }
     int closed = tl_stream_wait_closed(s); /* leave */
-    qsort(h->lines, (size_t)h->n, LINE_MAX, cmp_lines);
+    qsort(h->lines, (size_t)h->n, MAX_LINE, cmp_lines);
     return n < 0 ? (int)n : closed;
 }
 

@@ -14,7 +14,7 @@
  *         except ValueError: writer.write(b"error: line too long\n")
  *         except asyncio.CancelledError: writer.write(b"bye: server shutting down\n")
  *
- *     server = await asyncio.start_server(shout, "127.0.0.1", 0, limit=LINE_MAX)
+ *     server = await asyncio.start_server(shout, "127.0.0.1", 0, limit=MAX_LINE)
  *     try:
  *         await server.serve_forever()      # Ctrl-C cancels main, and so this
  *     finally:
@@ -39,8 +39,8 @@
 #include <string.h>
 #include <tulip.h>
 
-#define LINE_MAX     1024 /* the stream's limit: the longest line */
-#define IDLE_TIMEOUT 0.2  /* seconds a client may stay silent */
+#define MAX_LINE     1024 /* the stream's limit: the longest line */
+#define IDLE_TIMEOUT 0.2  /* seconds to send a line and take the answer */
 #define GRACE        0.3  /* seconds open connections get to finish at shutdown */
 
 /* ---- the server ---- */
@@ -55,7 +55,7 @@ static int say_bye(tl_stream *s, const char *why)
 /* Reads one line and shouts it back: 1, 0 when the client has left, or an error. */
 static int shout_line(tl_stream *s)
 {
-    char line[LINE_MAX];
+    char line[MAX_LINE];
     ssize_t n = tl_stream_readline(s, line, sizeof line);
     if (n <= 0)
         return (int)n;
@@ -95,7 +95,7 @@ static int port; /* for the demo's clients */
 /* Serves until Ctrl-C, then shuts down: TL_ECANCELED, or an error. */
 static int serve(void)
 {
-    tl_server_opts opts = {.limit = LINE_MAX};
+    tl_server_opts opts = {.limit = MAX_LINE};
     tl_server *server;
     int rc = tl_start_server(shout, NULL, "127.0.0.1", 0, &opts, &server);
     if (rc < 0)
@@ -157,7 +157,7 @@ static int play(void *arg)
         rc = tl_stream_write(s, c->send, strlen(c->send));
     if (rc == 0 && c->then_eof)
         rc = tl_stream_write_eof(s);
-    char line[LINE_MAX];
+    char line[MAX_LINE];
     ssize_t n = rc;
     int ticks = 0;
     while (n >= 0 && (n = tl_stream_readline(s, line, sizeof line)) > 0) {
@@ -188,8 +188,8 @@ static int demo(void *arg)
 {
     (void)arg;
     tl_sleep(0); /* let serve() start listening */
-    static char big[2 * LINE_MAX + 1];
-    memset(big, 'x', 2 * LINE_MAX);
+    static char big[2 * MAX_LINE + 1];
+    memset(big, 'x', 2 * MAX_LINE);
     scripts[1].send = big;
     tl_coro coros[NSCRIPTS + 1];
     int results[NSCRIPTS + 1];
@@ -220,9 +220,9 @@ static int main_task(void *arg)
 
 int main(void)
 {
-    /* A shell starts background jobs with SIGINT ignored, and tl_run leaves an
-     * ignored SIGINT alone; the demo raises SIGINT itself, so it needs the
-     * default back for tl_run to take it over. */
+    /* A shell script starts its background jobs with SIGINT ignored, and
+     * tl_run leaves an ignored SIGINT alone; the demo raises SIGINT itself,
+     * so it needs the default back for tl_run to take it over. */
     signal(SIGINT, SIG_DFL);
     return tl_run(main_task, NULL) == 0 ? 0 : 1;
 }
