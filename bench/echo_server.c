@@ -7,8 +7,8 @@
  * buffer. bench/peers/echo_uv.c is the same server on libuv callbacks, the
  * floor that this one's tasks and streams add their cost to.
  *
- * Prints {"port": N} once it listens, then serves until SIGINT (which tl_run
- * turns into cancelling main) or SIGTERM, at which it exits 0.
+ * Prints {"port": N, "version": V} once it listens, then serves until SIGINT
+ * (which tl_run turns into cancelling main) or SIGTERM, at which it exits 0.
  *
  * usage: bench_echo_server [port]    (0, the default, picks a free port)
  */
@@ -56,7 +56,7 @@ static int serve(void *arg)
         fprintf(stderr, "echo_server: listen: %s\n", tl_strerror(rc));
         return rc;
     }
-    printf("{\"port\": %d}\n", tl_server_port(srv));
+    printf("{\"port\": %d, \"version\": \"tulip %s\"}\n", tl_server_port(srv), tl_version());
     fflush(stdout);
     rc = tl_server_serve_forever(srv);
     tl_server_free(srv);

@@ -6,8 +6,8 @@
 // harness runs it with GOMAXPROCS=1: one core for the server, the other for
 // the client, as the single-threaded servers have.
 //
-// Prints {"port": N} once it listens, then serves until SIGINT or SIGTERM, at
-// which it exits 0.
+// Prints {"port": N, "version": V} once it listens, then serves until SIGINT
+// or SIGTERM, at which it exits 0.
 //
 // usage: echo [port]    (0, the default, picks a free port)
 package main
@@ -17,6 +17,7 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"runtime"
 	"strconv"
 	"syscall"
 	"time"
@@ -58,7 +59,7 @@ func main() {
 		<-stop
 		os.Exit(0)
 	}()
-	fmt.Printf("{\"port\": %d}\n", ln.Addr().(*net.TCPAddr).Port)
+	fmt.Printf("{\"port\": %d, \"version\": %q}\n", ln.Addr().(*net.TCPAddr).Port, runtime.Version())
 	for {
 		c, err := ln.Accept()
 		if err != nil {

@@ -5,8 +5,8 @@
 // does not take; the client sends one message at a time and waits for its
 // echo, so the queue never holds more than one message.
 //
-// Prints {"port": N} once it listens, then serves until SIGINT or SIGTERM, at
-// which it exits 0.
+// Prints {"port": N, "version": V} once it listens, then serves until SIGINT
+// or SIGTERM, at which it exits 0.
 //
 // usage: node echo.js [port]    (0, the default, picks a free port)
 
@@ -33,5 +33,6 @@ server.on('error', (err) => {
 for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => process.exit(0));
 
 server.listen({ host: '127.0.0.1', port, backlog: 1024 }, () => {
-  process.stdout.write(JSON.stringify({ port: server.address().port }) + '\n');
+  const version = `node ${process.version}`;
+  process.stdout.write(JSON.stringify({ port: server.address().port, version }) + '\n');
 });

@@ -8,8 +8,8 @@ calls transport.write, with no task and no stream in between (the figure
 usually quoted for uvloop). asyncio and uvloop both set TCP_NODELAY on TCP
 connections themselves.
 
-Prints {"port": N} once it listens, then serves until SIGINT or SIGTERM, at
-which it exits 0.
+Prints {"port": N, "version": V} once it listens, then serves until SIGINT
+or SIGTERM, at which it exits 0.
 
 usage: python3 echo.py [--uvloop | --uvloop-protocol] [port]    (port 0, the
 default, picks a free port)
@@ -17,6 +17,7 @@ default, picks a free port)
 import argparse
 import asyncio
 import json
+import platform
 import signal
 import sys
 
@@ -50,7 +51,7 @@ class Echo(asyncio.Protocol):
         self.transport.resume_reading()
 
 
-async def serve(port, protocol):
+async def serve(port, protocol, version):
     loop = asyncio.get_running_loop()
     stop = loop.create_future()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -59,7 +60,7 @@ async def serve(port, protocol):
         server = await loop.create_server(Echo, "127.0.0.1", port, backlog=BACKLOG)
     else:
         server = await asyncio.start_server(handle, "127.0.0.1", port, backlog=BACKLOG)
-    print(json.dumps({"port": server.sockets[0].getsockname()[1]}), flush=True)
+    print(json.dumps({"port": server.sockets[0].getsockname()[1], "version": version}), flush=True)
     await stop
     server.close()
 
@@ -74,12 +75,12 @@ def main():
     opts = ap.parse_args()
     if not 0 <= opts.port <= 65535:
         ap.error("port outside 0..65535")
-    factory = None
+    factory, version = None, f"python {platform.python_version()}"
     if opts.uvloop or opts.uvloop_protocol:
         import uvloop
-        factory = uvloop.new_event_loop
+        factory, version = uvloop.new_event_loop, f"{version}, uvloop {uvloop.__version__}"
     with asyncio.Runner(loop_factory=factory) as runner:
-        runner.run(serve(opts.port, opts.uvloop_protocol))
+        runner.run(serve(opts.port, opts.uvloop_protocol, version))
     return 0
 
 

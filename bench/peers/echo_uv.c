@@ -9,8 +9,8 @@
  * copy, no allocation per read, and a slow reader cannot make the server
  * buffer without bound.
  *
- * Prints {"port": N} once it listens, then serves until SIGINT or SIGTERM,
- * at which it exits 0.
+ * Prints {"port": N, "version": V} once it listens, then serves until SIGINT
+ * or SIGTERM, at which it exits 0.
  *
  * usage: bench_echo_uv [port]    (0, the default, picks a free port)
  */
@@ -158,7 +158,8 @@ int main(int argc, char **argv)
     /* A peer that resets its end must cost a connection, not the process. */
     signal(SIGPIPE, SIG_IGN);
     uv_loop_t *loop = uv_default_loop();
-    printf("{\"port\": %d}\n", listen_on(loop, port));
+    printf("{\"port\": %d, \"version\": \"libuv %s\"}\n", listen_on(loop, port),
+           uv_version_string());
     fflush(stdout);
     uv_signal_init(loop, &sigint);
     uv_signal_init(loop, &sigterm);
