@@ -1,11 +1,12 @@
 /* echo_server: tulip's side of bench/echo, an echo server on tulip's streams.
  *
  * Written the way the asyncio streams server is (bench/peers/echo.py): a
- * task per connection reads what is there and writes it back, and waits in
- * tl_stream_drain only when the socket has not taken more than 64 KiB, so a
- * client that stops reading holds the handler back instead of growing its
- * buffer. bench/peers/echo_uv.c is the same server on libuv callbacks, the
- * floor that this one's tasks and streams add their cost to.
+ * task per connection reads what is there and writes it back. It calls
+ * tl_stream_drain only when more than 64 KiB waits to be sent: below that,
+ * drain would return at once, so the usual round is one read and one write;
+ * above it, a client that stops reading holds the handler back instead of
+ * growing its buffer. bench/peers/echo_uv.c is the same server on libuv
+ * callbacks, the floor that this one's tasks and streams add their cost to.
  *
  * Prints {"port": N, "version": V} once it listens, then serves until SIGINT
  * (which tl_run turns into cancelling main) or SIGTERM, at which it exits 0.
