@@ -24,6 +24,7 @@ bench:
 	@cmake -S . -B build-bench -DCMAKE_BUILD_TYPE=Release -DTULIP_BENCH=ON -DTULIP_TESTS=OFF -DTULIP_EXAMPLES=OFF >/dev/null
 	@cmake --build build-bench -j$(JOBS)
 	@bench/run build-bench
+	@bench/echo build-bench
 
 install: build
 	@cmake --install build
