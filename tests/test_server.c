@@ -256,8 +256,8 @@ static int in_use(void *arg)
     tl_server_free(a);
     tl_server_opts o = {.reuse_port = true};
     cr_assert_eq(tl_start_server(returns_at_once, NULL, "127.0.0.1", 0, &o, &a), 0);
-    cr_assert_eq(tl_start_server(returns_at_once, NULL, "127.0.0.1", tl_server_port(a), &o, &b),
-                 0, "SO_REUSEPORT: two servers on one port");
+    cr_assert_eq(tl_start_server(returns_at_once, NULL, "127.0.0.1", tl_server_port(a), &o, &b), 0,
+                 "SO_REUSEPORT: two servers on one port");
     tl_server_free(a);
     tl_server_free(b);
     cr_assert_eq(tl_start_server(NULL, NULL, "127.0.0.1", 0, NULL, &a), TL_EINVAL);
@@ -350,13 +350,12 @@ Test(server, unix_servers_replace_stale_sockets_only)
 /* ---- accept errors ---- */
 
 /* Criterion's asserts must not run in a forked child: it reports instead. */
-#define CHECK(c)                                                 \
-    do {                                                         \
-        if (!(c)) {                                              \
-            fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, \
-                    __LINE__, #c);                               \
-            exit(1);                                             \
-        }                                                        \
+#define CHECK(c)                                                                  \
+    do {                                                                          \
+        if (!(c)) {                                                               \
+            fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #c); \
+            exit(1);                                                              \
+        }                                                                         \
     } while (0)
 
 static int out_of_fds(void *arg)
