@@ -27,8 +27,8 @@ static int lookups(void *arg)
               tl_err_name(rc));
     cr_assert_null(res);
 
-    struct sockaddr_in sin = {.sin_family = AF_INET, .sin_port = htons(80),
-                              .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    struct sockaddr_in sin = {
+        .sin_family = AF_INET, .sin_port = htons(80), .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
     char host[NI_MAXHOST], serv[NI_MAXSERV];
     cr_assert_eq(tl_getnameinfo((struct sockaddr *)&sin, NI_NUMERICHOST | NI_NUMERICSERV, host,
                                 sizeof host, serv, sizeof serv),
@@ -36,9 +36,9 @@ static int lookups(void *arg)
     cr_assert_str_eq(host, "127.0.0.1");
     cr_assert_str_eq(serv, "80");
     char tiny[4];
-    cr_assert_eq(tl_getnameinfo((struct sockaddr *)&sin, NI_NUMERICHOST, tiny, sizeof tiny, NULL,
-                                0),
-                 TL_ENOBUFS);
+    cr_assert_eq(
+        tl_getnameinfo((struct sockaddr *)&sin, NI_NUMERICHOST, tiny, sizeof tiny, NULL, 0),
+        TL_ENOBUFS);
     cr_assert_str_eq(tiny, "127", "cut, and terminated");
     cr_assert_eq(tl_getnameinfo(NULL, 0, host, sizeof host, NULL, 0), TL_EINVAL);
     return 0;
