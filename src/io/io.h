@@ -52,6 +52,8 @@ struct tl_stream {
     char *direct;    /* tl_stream_read's buffer, read into without a copy */
     size_t direct_cap;
     ssize_t direct_got;
+    bool hold;     /* a direct read filled the reader's buffer: no read-ahead this turn */
+    bool declined; /* alloc_cb declined on purpose: the UV_ENOBUFS that follows is not an error */
 
     /* write side: at most one uv_write in flight (fbuf); later writes gather in wbuf */
     char *wbuf, *fbuf;

@@ -241,6 +241,16 @@ static void alloc_cb(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
         *buf = uv_buf_init(s->direct, (unsigned)s->direct_cap);
         return;
     }
+    if (s->hold) {
+        /* The reader just got a full buffer and will be back before the next
+         * poll: leave the rest in the kernel for its next direct read rather
+         * than copy it through ours (the socket stays readable, so nothing is
+         * missed; if the reader does not come back, the next poll reads ahead). */
+        s->hold = false;
+        s->declined = true;
+        *buf = uv_buf_init(NULL, 0);
+        return;
+    }
     size_t want = s->rcap / 2 > CHUNK_MIN ? s->rcap / 2 : CHUNK_MIN;
     if (!reserve(s, want) && !reserve(s, 1)) {
         *buf = uv_buf_init(NULL, 0); /* libuv reports UV_ENOBUFS */
@@ -286,9 +296,14 @@ static void read_cb(uv_stream_t *h, ssize_t nread, const uv_buf_t *buf)
 {
     tl_stream *s = h->data;
     if (nread > 0 && s->direct && buf->base == s->direct) {
+        s->hold = (size_t)nread == s->direct_cap;
         s->direct = NULL;
         s->direct_got = nread;
         tl__wake_slot(&s->reader, 0);
+        return;
+    }
+    if (nread == UV_ENOBUFS && s->declined) {
+        s->declined = false;
         return;
     }
     if (nread > 0) {
