@@ -210,6 +210,7 @@ int tl__stack_alloc(tl__stack_pool *pool, size_t size, tl__stack *out)
         struct warm *w = c->warm;
         c->warm = w->next;
         c->nwarm--;
+        c->nwarm_deep_unknown -= !w->checked;
         tl__region *r = w->region;
         out->lo = w->lo;
         out->size = c->size;
@@ -264,6 +265,7 @@ void tl__stack_free(tl__stack_pool *pool, tl__stack *st, const void *low_water)
     w->next = c->warm;
     c->warm = w;
     c->nwarm++;
+    c->nwarm_deep_unknown += !deep;
     st->lo = NULL;
 }
 
@@ -281,6 +283,7 @@ void tl__stack_pool_trim(tl__stack_pool *pool, size_t budget)
             struct warm *w = c->warm;
             c->warm = w->next;
             c->nwarm--;
+            c->nwarm_deep_unknown -= !w->checked;
             tl__region *r = w->region;
             char *lo = w->lo;
             give_back(lo, c->size);
@@ -293,10 +296,14 @@ void tl__stack_pool_trim(tl__stack_pool *pool, size_t budget)
         }
         /* A task can go deep and come back between two suspension points,
          * unseen: ask the kernel about the page just below the warm depth. */
-        for (struct warm *w = c->warm; w && budget; w = w->next) {
+        /* Only while some are unchecked: the list can be long (a server
+         * that had thousands of connections), and this runs before every
+         * poll that blocks. */
+        for (struct warm *w = c->warm; w && budget && c->nwarm_deep_unknown; w = w->next) {
             if (w->checked)
                 continue;
             w->checked = true;
+            c->nwarm_deep_unknown--;
             budget--;
             char *top = w->lo + c->size;
             if (c->size > WARM_DEPTH && page_resident(top - WARM_DEPTH - page_size))
