@@ -490,18 +490,22 @@ static int find_separator(tl_stream *s, tl_task *self, const void *sep, size_t s
     }
 }
 
+/* Takes the chunk find_separator found. */
+static ssize_t take_found(tl_stream *s, void *buf)
+{
+    size_t n = s->found;
+    take(s, buf, n);
+    update_reading(s);
+    return (ssize_t)n;
+}
+
 ssize_t tl_stream_readuntil(tl_stream *s, const void *sep, size_t seplen, void *buf, size_t cap)
 {
     tl_task *self = tl__need_task("tl_stream_readuntil");
     if (seplen == 0)
         return TL_EINVAL;
     int rc = find_separator(s, self, sep, seplen, cap);
-    if (rc)
-        return rc;
-    size_t n = s->found;
-    take(s, buf, n);
-    update_reading(s);
-    return (ssize_t)n;
+    return rc ? rc : take_found(s, buf);
 }
 
 ssize_t tl_stream_readline(tl_stream *s, void *buf, size_t cap)
@@ -516,12 +520,7 @@ ssize_t tl_stream_readline(tl_stream *s, void *buf, size_t cap)
         take(s, buf, n);
         return (ssize_t)n;
     }
-    if (rc)
-        return rc;
-    size_t n = s->found;
-    take(s, buf, n);
-    update_reading(s);
-    return (ssize_t)n;
+    return rc ? rc : take_found(s, buf);
 }
 
 bool tl_stream_at_eof(const tl_stream *s)
