@@ -153,12 +153,6 @@ int tl_future_result(const tl_future *f)
     return f->state == F_PENDING ? TL_EAGAIN : f->result;
 }
 
-static void future_detach(tl_task *t, void *ctx)
-{
-    tl_future *f = t->wait_obj;
-    tl__wlist_remove(&f->waiters, ctx);
-}
-
 int tl_future_await(tl_future *f)
 {
     tl_task *self = tl__need_task("tl_future_await");
@@ -166,10 +160,8 @@ int tl_future_await(tl_future *f)
         return f->result;
     int rc = tl__interrupt(self);
     if (rc == 0) {
-        tl__waiter w = {.task = self};
-        tl__wlist_push(&f->waiters, &w);
         f->refs++;
-        rc = tl__wait(self, "future", f, future_detach, &w);
+        rc = tl__wait_in(self, &f->waiters, "future", f);
         bool interrupted = self->flags & TL__INTERRUPTED;
         if (interrupted)
             tl_future_cancel(f);

@@ -292,6 +292,21 @@ static inline int tl__interrupt(tl_task *t)
 }
 /* Parks the current task until tl__wake; returns the wake code. */
 int tl__wait(tl_task *t, const char *what, void *obj, tl__detach_fn detach, void *ctx);
+/* A waiter that knows its list, for tl__wait_in. */
+typedef struct tl__list_waiter {
+    tl__waiter w; /* first: the list holds &w, which is the record's address */
+    tl__wlist *list;
+} tl__list_waiter;
+void tl__list_waiter_detach(tl_task *t, void *ctx);
+/* Parks self at the tail of list until something wakes it (or cancellation,
+ * or a timeout, takes it off the list): the wake code. what and obj are what
+ * tl_dump_tasks shows it waiting on. */
+static inline int tl__wait_in(tl_task *self, tl__wlist *list, const char *what, void *obj)
+{
+    tl__list_waiter lw = {.w.task = self, .list = list};
+    tl__wlist_push(list, &lw.w);
+    return tl__wait(self, what, obj, tl__list_waiter_detach, &lw);
+}
 /* Makes a waiting task ready with code as its wait's result. */
 void tl__wake(tl_task *t, int code);
 /* Wakes the task a wait recorded in *slot, and empties the slot. */

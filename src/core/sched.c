@@ -205,6 +205,13 @@ void tl__wlist_remove(tl__wlist *l, tl__waiter *w)
     w->next = w->prev = NULL;
 }
 
+void tl__list_waiter_detach(tl_task *t, void *ctx)
+{
+    (void)t;
+    tl__list_waiter *lw = ctx;
+    tl__wlist_remove(lw->list, &lw->w);
+}
+
 void tl__wlist_wake_all(tl__wlist *l, int code)
 {
     tl__waiter *w = l->head;

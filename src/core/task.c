@@ -150,12 +150,6 @@ void tl_task_release(tl_task *t)
 
 /* ---- awaiting and cancelling ---- */
 
-static void await_detach(tl_task *self, void *ctx)
-{
-    tl_task *awaited = self->wait_obj;
-    tl__wlist_remove(&awaited->awaiters, ctx);
-}
-
 int tl_await(tl_task *t)
 {
     tl_task *self = tl__need_task("tl_await");
@@ -170,9 +164,7 @@ int tl_await(tl_task *t)
     }
     int rc = tl__interrupt(self);
     if (rc == 0) {
-        tl__waiter w = {.task = self};
-        tl__wlist_push(&t->awaiters, &w);
-        rc = tl__wait(self, "task", t, await_detach, &w);
+        rc = tl__wait_in(self, &t->awaiters, "task", t);
         if (!(self->flags & TL__INTERRUPTED))
             return rc;
     }

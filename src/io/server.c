@@ -468,27 +468,13 @@ void tl_server_close(tl_server *srv)
     wake_idle(srv);
 }
 
-typedef struct server_waiter {
-    tl__waiter w;
-    tl__wlist *list;
-} server_waiter;
-
-static void waiter_detach(tl_task *t, void *ctx)
-{
-    (void)t;
-    server_waiter *sw = ctx;
-    tl__wlist_remove(sw->list, &sw->w);
-}
-
 static int park_in(tl_server *srv, tl_task *self, tl__wlist *list, const char *what)
 {
     int rc = tl__interrupt(self);
     if (rc)
         return rc;
-    server_waiter sw = {.w.task = self, .list = list};
-    tl__wlist_push(list, &sw.w);
     srv->refs++;
-    rc = tl__wait(self, what, srv, waiter_detach, &sw);
+    rc = tl__wait_in(self, list, what, srv);
     server_unref(srv);
     return rc;
 }

@@ -102,12 +102,18 @@ void tl__stream_begin_close(tl_stream *s)
         tl__stream_close_now(s);
 }
 
-void tl__stream_release(tl_stream *s)
+/* Aborts when the caller's handle was given up already: a double close. */
+static void must_own(const tl_stream *s, const char *fn)
 {
     if (s->flags & TL__S_RELEASED)
-        tl__fatal("tl_stream_close: stream %p closed twice (tl_stream_close and "
-                  "tl_stream_wait_closed each give the handle up)",
-                  (void *)s);
+        tl__fatal("%s: stream %p closed already (tl_stream_close, tl_stream_wait_closed and "
+                  "tl_stream_abort each give the handle up)",
+                  fn, (void *)s);
+}
+
+void tl__stream_release(tl_stream *s)
+{
+    must_own(s, "tl_stream_close");
     s->flags |= TL__S_RELEASED;
     tl__stream_begin_close(s);
     tl__stream_unref(s);
@@ -126,9 +132,8 @@ static void io_shutdown(tl__ionode *n)
 void tl_stream_abort(tl_stream *s)
 {
     tl__need_loop("tl_stream_abort");
-    if (s->flags & TL__S_RELEASED)
-        tl__stream_release(s); /* aborts, naming the double close */
-    s->wlen = 0;               /* dropped, as asyncio's transport.abort() drops them */
+    must_own(s, "tl_stream_abort");
+    s->wlen = 0; /* dropped, as asyncio's transport.abort() drops them */
     tl__stream_close_now(s);
     tl__stream_release(s);
 }
@@ -139,36 +144,14 @@ void tl_stream_close(tl_stream *s)
     tl__stream_release(s);
 }
 
-/* A task parked in one of the stream's lists (closers, drainers). */
-typedef struct stream_waiter {
-    tl__waiter w;
-    tl__wlist *list;
-} stream_waiter;
-
-static void waiter_detach(tl_task *t, void *ctx)
-{
-    (void)t;
-    stream_waiter *sw = ctx;
-    tl__wlist_remove(sw->list, &sw->w);
-}
-
-/* Parks self in list until woken: the wake code. */
-static int park_in(tl_stream *s, tl_task *self, tl__wlist *list, const char *what)
-{
-    stream_waiter sw = {.w.task = self, .list = list};
-    tl__wlist_push(list, &sw.w);
-    return tl__wait(self, what, s, waiter_detach, &sw);
-}
-
 int tl_stream_wait_closed(tl_stream *s)
 {
     tl_task *self = tl__need_task("tl_stream_wait_closed");
-    if (s->flags & TL__S_RELEASED)
-        tl__stream_release(s); /* aborts, naming the double close */
+    must_own(s, "tl_stream_wait_closed");
     tl__stream_begin_close(s);
     int rc = 0;
     if (!(s->flags & TL__S_CLOSED) && !(rc = tl__interrupt(self)))
-        rc = park_in(s, self, &s->closers, "stream close");
+        rc = tl__wait_in(self, &s->closers, "stream close", s);
     if (!rc && s->write_error != TL_ECANCELED)
         rc = s->write_error;
     s->flags |= TL__S_RELEASED;
@@ -395,12 +378,6 @@ static int wait_readable(tl_stream *s, tl_task *self)
     return tl__wait(self, "stream read", s, reader_detach, s);
 }
 
-/* The error that ends a read once the buffer is empty: 0 at a clean EOF. */
-static int read_end(const tl_stream *s)
-{
-    return s->read_error;
-}
-
 ssize_t tl_stream_read(tl_stream *s, void *buf, size_t n)
 {
     tl_task *self = tl__need_task("tl_stream_read");
@@ -417,7 +394,7 @@ ssize_t tl_stream_read(tl_stream *s, void *buf, size_t n)
             return (ssize_t)k;
         }
         if (s->flags & TL__S_EOF)
-            return read_end(s);
+            return s->read_error; /* 0 at a clean EOF */
         s->need_kind = TL__NEED_ANY;
         s->direct = buf;
         s->direct_cap = n > UINT32_MAX ? UINT32_MAX : n;
@@ -454,7 +431,7 @@ int tl_stream_readexactly(tl_stream *s, void *buf, size_t n, size_t *partial)
     size_t have = buffered(s);
     if (have < n) {
         /* Ended first: hand over what came, as IncompleteReadError.partial. */
-        int err = read_end(s);
+        int err = s->read_error;
         take(s, buf, have);
         if (partial)
             *partial = have;
@@ -481,7 +458,7 @@ static int find_separator(tl_stream *s, tl_task *self, const void *sep, size_t s
         if (scan(s))
             return s->found && s->found <= s->scan_max ? 0 : TL_ENOBUFS;
         if (s->flags & TL__S_EOF)
-            return read_end(s) ? read_end(s) : TL_EOF;
+            return s->read_error ? s->read_error : TL_EOF;
         tl__stream_ref(s);
         int rc = wait_readable(s, self);
         tl__stream_unref(s);
@@ -683,7 +660,7 @@ int tl_stream_drain(tl_stream *s)
     if (rc)
         return rc;
     tl__stream_ref(s);
-    rc = park_in(s, self, &s->drainers, "stream drain");
+    rc = tl__wait_in(self, &s->drainers, "stream drain", s);
     if (!rc)
         rc = s->write_error;
     tl__stream_unref(s);

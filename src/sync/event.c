@@ -7,11 +7,6 @@
  * cleared again before it ran, as in asyncio. */
 #include "sync.h"
 
-typedef struct event_waiter {
-    tl__waiter w;
-    tl_event *ev;
-} event_waiter;
-
 void tl_event_init(tl_event *ev)
 {
     ev->_waiters[0] = ev->_waiters[1] = NULL;
@@ -41,13 +36,6 @@ bool tl_event_is_set(const tl_event *ev)
     return ev->_set != 0;
 }
 
-static void wait_detach(tl_task *t, void *ctx)
-{
-    (void)t;
-    event_waiter *w = ctx;
-    tl__wlist_remove(TL__SYNC_WAITERS(w->ev), &w->w);
-}
-
 int tl_event_wait(tl_event *ev)
 {
     tl_task *self = tl__need_task("tl_event_wait");
@@ -56,7 +44,5 @@ int tl_event_wait(tl_event *ev)
     int rc = tl__interrupt(self);
     if (rc)
         return rc;
-    event_waiter w = {.w.task = self, .ev = ev};
-    tl__wlist_push(TL__SYNC_WAITERS(ev), &w.w);
-    return tl__wait(self, "event", ev, wait_detach, &w);
+    return tl__wait_in(self, TL__SYNC_WAITERS(ev), "event", ev);
 }
