@@ -295,6 +295,12 @@ static int dual_stack(void *arg)
     cr_assert_eq(ss.ss_family, AF_INET6, "one socket for both families");
     cr_assert_eq(echo_once("127.0.0.1", tl_server_port(srv)), 0);
     cr_assert_eq(echo_once("::1", tl_server_port(srv)), 0);
+    int port = tl_server_port(srv);
+    tl_server_free(srv);
+    /* the wildcard listens on the port asked for */
+    cr_assert_eq(tl_start_server(echo_handler, NULL, "", port, NULL, &srv), 0);
+    cr_assert_eq(tl_server_port(srv), port);
+    cr_assert_eq(echo_once("127.0.0.1", port), 0);
     tl_server_free(srv);
     tl_server_opts o = {.ipv6_only = true};
     cr_assert_eq(tl_start_server(echo_handler, NULL, "::", 0, &o, &srv), 0);

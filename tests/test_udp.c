@@ -121,6 +121,11 @@ static int errors(void *arg)
     cr_assert_eq(tl_udp_open(NULL, 0, &u), 0);
     ss = addr_of(u);
     cr_assert_eq(ss.ss_family, AF_INET6);
+    port = ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
+    tl_udp_close(u);
+    cr_assert_eq(tl_udp_open("", port, &u), 0, "the wildcard binds the port asked for");
+    ss = addr_of(u);
+    cr_assert_eq(ntohs(((struct sockaddr_in6 *)&ss)->sin6_port), port);
     tl_udp_close(u);
     return 0;
 }

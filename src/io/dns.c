@@ -155,6 +155,24 @@ int tl__resolve(const char *host, int port, int socktype, int flags, struct addr
     return tl_getaddrinfo(host, service, &hints, res);
 }
 
+struct addrinfo *tl__wildcard_list(tl__wildcard *w, int port)
+{
+    memset(w, 0, sizeof *w);
+    w->any6.sin6_family = AF_INET6;
+    w->any6.sin6_addr = in6addr_any;
+    w->any6.sin6_port = htons((uint16_t)port);
+    w->any4.sin_family = AF_INET;
+    w->any4.sin_addr.s_addr = htonl(INADDR_ANY);
+    w->any4.sin_port = htons((uint16_t)port);
+    w->a4 = (struct addrinfo){
+        .ai_family = AF_INET, .ai_addr = (struct sockaddr *)&w->any4, .ai_addrlen = sizeof w->any4};
+    w->a6 = (struct addrinfo){.ai_family = AF_INET6,
+                              .ai_addr = (struct sockaddr *)&w->any6,
+                              .ai_addrlen = sizeof w->any6,
+                              .ai_next = &w->a4};
+    return &w->a6;
+}
+
 socklen_t tl__addr_len(const struct sockaddr *sa)
 {
     switch (sa->sa_family) {

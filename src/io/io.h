@@ -98,4 +98,14 @@ void tl__stream_release(tl_stream *s);
 int tl__resolve(const char *host, int port, int socktype, int flags, struct addrinfo **res);
 socklen_t tl__addr_len(const struct sockaddr *sa);
 
+/* Every interface on port, for a NULL or "" host: "::" first, then
+ * "0.0.0.0" (for a system without IPv6, or beside an IPv6-only socket). */
+typedef struct tl__wildcard {
+    struct sockaddr_in6 any6;
+    struct sockaddr_in any4;
+    struct addrinfo a6, a4;
+} tl__wildcard;
+/* The list a6 -> a4, kept in *w. */
+struct addrinfo *tl__wildcard_list(tl__wildcard *w, int port);
+
 #endif

@@ -344,15 +344,8 @@ int tl_start_server(tl_conn_fn handler, void *arg, const char *host, int port,
         return TL_EINVAL;
     tl__need_loop("tl_start_server");
     struct addrinfo *res = NULL;
-    struct sockaddr_in6 any6 = {.sin6_family = AF_INET6, .sin6_addr = IN6ADDR_ANY_INIT};
-    struct sockaddr_in any4 = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_ANY)};
-    struct addrinfo a4 = {
-        .ai_family = AF_INET, .ai_addr = (struct sockaddr *)&any4, .ai_addrlen = sizeof any4};
-    struct addrinfo a6 = {.ai_family = AF_INET6,
-                          .ai_addr = (struct sockaddr *)&any6,
-                          .ai_addrlen = sizeof any6,
-                          .ai_next = &a4};
-    struct addrinfo *list = &a6;
+    tl__wildcard any;
+    struct addrinfo *list = tl__wildcard_list(&any, port);
     if (host && *host) {
         tl__need_task("tl_start_server"); /* a name lookup suspends */
         int rc = tl__resolve(host, port, SOCK_STREAM, AI_PASSIVE, &res);
@@ -376,16 +369,16 @@ int tl_start_server(tl_conn_fn handler, void *arg, const char *host, int port,
         if (fd < 0) {
             /* The wildcard: no IPv6 here, then IPv4 alone; IPv4 refused
              * beside an IPv6-only socket, then IPv6 alone. */
-            if (list == &a6 && ai == &a6 && fd == TL_EAFNOSUPPORT)
+            if (list == &any.a6 && ai == &any.a6 && fd == TL_EAFNOSUPPORT)
                 continue;
-            if (list == &a6 && ai == &a4 && srv->nls > 0)
+            if (list == &any.a6 && ai == &any.a4 && srv->nls > 0)
                 break;
             rc = fd;
             break;
         }
         add_listener(srv, fd);
         srv->port = port_of(fd);
-        if (list == &a6 && !o->ipv6_only)
+        if (list == &any.a6 && !o->ipv6_only)
             break; /* dual-stack "::" serves IPv4 too */
     }
     tl_freeaddrinfo(res);

@@ -72,18 +72,16 @@ int tl_udp_open(const char *host, int port, tl_udp **out)
     *out = NULL;
     tl_loop *loop = tl__need_loop("tl_udp_open");
     struct addrinfo *res = NULL;
-    struct sockaddr_in6 any6 = {.sin6_family = AF_INET6, .sin6_addr = IN6ADDR_ANY_INIT};
-    struct sockaddr_in any4 = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_ANY)};
-    const struct sockaddr *sa = (const struct sockaddr *)&any6;
     if (port < 0 || port > 65535)
         return TL_EINVAL;
-    any6.sin6_port = any4.sin_port = htons((uint16_t)port);
+    tl__wildcard any;
+    const struct addrinfo *ai = tl__wildcard_list(&any, port);
     if (host && *host) {
         tl__need_task("tl_udp_open"); /* a name lookup suspends */
         int rc = tl__resolve(host, port, SOCK_DGRAM, AI_PASSIVE, &res);
         if (rc)
             return rc;
-        sa = res->ai_addr;
+        ai = res;
     }
     tl_udp *u = tl__calloc(1, sizeof *u);
     if (!u) {
@@ -101,9 +99,9 @@ int tl_udp_open(const char *host, int port, tl_udp **out)
     }
     u->h.data = u;
     tl__io_link(loop, &u->io);
-    rc = uv_udp_bind(&u->h, sa, 0);
-    if (rc == UV_EAFNOSUPPORT && sa == (const struct sockaddr *)&any6)
-        rc = uv_udp_bind(&u->h, (const struct sockaddr *)&any4, 0); /* no IPv6 here */
+    rc = uv_udp_bind(&u->h, ai->ai_addr, 0);
+    if (rc == UV_EAFNOSUPPORT && ai == &any.a6)
+        rc = uv_udp_bind(&u->h, any.a4.ai_addr, 0); /* no IPv6 here */
     tl_freeaddrinfo(res);
     if (rc) {
         udp_close(u);
