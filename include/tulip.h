@@ -18,6 +18,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 
 struct addrinfo;
@@ -713,6 +714,150 @@ TL_EXTERN void tl_freeaddrinfo(struct addrinfo *res);
  * TL_ENOBUFS when one does not fit (it is cut), errors as tl_getaddrinfo */
 TL_EXTERN int tl_getnameinfo(const struct sockaddr *addr, int flags, char *host, size_t hostlen,
                              char *serv, size_t servlen);
+
+/* ======================================================================
+ * Threads, files, processes and signals
+ *
+ * The seeds' rule: never call a blocking function inside async code. A
+ * blocking or CPU-heavy function goes to a thread (tl_to_thread, or an
+ * executor of its own); files are read and written on libuv's thread pool;
+ * a program runs as a child process whose pipes are tl_streams; a signal
+ * is waited for like anything else.
+ *
+ * Work handed to a thread obeys one cancellation rule. Cancelled (or timed
+ * out) before a thread starts it: it never runs. Cancelled while it runs:
+ * the call still waits for it to finish, so the memory it was given stays
+ * valid, and then returns TL_ECANCELED (TL_ETIMEDOUT).
+ * ====================================================================== */
+
+/* suspends until fn(arg) has run on libuv's thread pool (shared with file
+ * operations and name lookups; UV_THREADPOOL_SIZE threads, 4 by default); fn's
+ * result, TL_ECANCELED, TL_ETIMEDOUT. fn runs on another thread: it may call
+ * tl_call_soon_threadsafe, and no other tulip function. */
+TL_EXTERN int tl_to_thread(tl_fn fn, void *arg);
+
+typedef struct tl_executor tl_executor;
+/* never suspends; a pool of nthreads threads of its own (0: one per CPU), for work
+ * that would otherwise fill libuv's pool; NULL when memory or threads run out */
+TL_EXTERN tl_executor *tl_executor_new(unsigned nthreads);
+/* suspends; as tl_to_thread, on ex's threads (asyncio's run_in_executor). Any loop's
+ * tasks may use one executor. */
+TL_EXTERN int tl_executor_run(tl_executor *ex, tl_fn fn, void *arg);
+/* blocks the calling thread until the running jobs return and the threads exit; jobs
+ * still queued never run (their callers get TL_ECANCELED) */
+TL_EXTERN void tl_executor_free(tl_executor *ex);
+
+typedef struct tl_file tl_file;
+/* suspends; 0 and an open file in *out, or the OS's error (TL_ENOENT, TL_EACCES,
+ * TL_EISDIR for a directory opened for writing, ...). flags and mode as open(2). */
+TL_EXTERN int tl_file_open(const char *path, int flags, int mode, tl_file **out);
+/* suspends; bytes read at the file's position (which advances), 0 at its end, the OS's
+ * error (TL_EISDIR for a directory), TL_ECANCELED, TL_ETIMEDOUT */
+TL_EXTERN ssize_t tl_file_read(tl_file *f, void *buf, size_t n);
+/* suspends; as tl_file_read at offset; the file's position does not move */
+TL_EXTERN ssize_t tl_file_pread(tl_file *f, void *buf, size_t n, int64_t offset);
+/* suspends until all n bytes are written at the file's position; 0, the OS's error
+ * (TL_ENOSPC, TL_EBADF for a file opened read-only), TL_ECANCELED, TL_ETIMEDOUT */
+TL_EXTERN int tl_file_write(tl_file *f, const void *data, size_t n);
+/* suspends; as tl_file_write at offset */
+TL_EXTERN int tl_file_pwrite(tl_file *f, const void *data, size_t n, int64_t offset);
+/* suspends until the file's data is on disk (fsync); 0, the OS's error */
+TL_EXTERN int tl_file_sync(tl_file *f);
+/* the file descriptor */
+TL_EXTERN int tl_file_fd(const tl_file *f);
+/* suspends; closes f and gives up the handle (even on error); 0, the OS's error */
+TL_EXTERN int tl_file_close(tl_file *f);
+/* suspends; 0 and the whole file in *data (malloc'd, NUL-terminated beyond *len; free
+ * it with free), the OS's error, TL_ENOMEM */
+TL_EXTERN int tl_read_file(const char *path, char **data, size_t *len);
+/* suspends; creates or truncates path and writes len bytes; 0, the OS's error */
+TL_EXTERN int tl_write_file(const char *path, const void *data, size_t len);
+/* suspends unless the file opens at once; 0 and a read-only stream over the file in
+ * *out, so that tl_stream_readline and the other tl_stream reads work on files; the
+ * OS's error. Close it with tl_stream_close. */
+TL_EXTERN int tl_open_file_stream(const char *path, tl_stream **out);
+
+/* suspends; 0 and path's status (symbolic links followed), the OS's error */
+TL_EXTERN int tl_fs_stat(const char *path, struct stat *st);
+/* suspends; 0, the OS's error */
+TL_EXTERN int tl_fs_rename(const char *from, const char *to);
+TL_EXTERN int tl_fs_unlink(const char *path);
+TL_EXTERN int tl_fs_mkdir(const char *path, int mode);
+TL_EXTERN int tl_fs_rmdir(const char *path);
+
+typedef struct tl_dirent {
+    char *name;
+    int type; /* DT_REG, DT_DIR, DT_LNK, ... as <dirent.h>; DT_UNKNOWN if the system did not say */
+} tl_dirent;
+/* suspends; 0 and the entries of directory path ("." and ".." left out, sorted by
+ * name) in *entries and their count in *n; free with tl_fs_scandir_free; the OS's
+ * error (TL_ENOTDIR, TL_ENOENT), TL_ENOMEM */
+TL_EXTERN int tl_fs_scandir(const char *path, tl_dirent **entries, size_t *n);
+TL_EXTERN void tl_fs_scandir_free(tl_dirent *entries, size_t n);
+
+typedef struct tl_process tl_process;
+
+typedef enum tl_stdio {
+    TL_STDIO_INHERIT = 0, /* the parent's own */
+    TL_STDIO_PIPE,        /* a tl_stream to the parent */
+    TL_STDIO_DEVNULL,     /* /dev/null */
+    TL_STDIO_STDOUT       /* stderr only: the same place as stdout (asyncio's STDOUT) */
+} tl_stdio;
+
+typedef struct tl_process_opts {
+    const char *file;  /* the program, looked up in PATH; NULL: argv[0] */
+    char *const *argv; /* NULL-terminated; argv[0] is the program's name */
+    char *const *env;  /* NULL-terminated "NAME=value" list; NULL: the parent's */
+    const char *cwd;   /* NULL: the parent's */
+    tl_stdio stdin_mode, stdout_mode, stderr_mode;
+    size_t limit; /* the pipes' buffer limit; 0: TL_STREAM_LIMIT_DEFAULT */
+} tl_process_opts;
+
+/* never suspends; 0 and a running child in *out, or why it could not start: TL_ENOENT
+ * (no such program), TL_EACCES, TL_EINVAL (no argv), TL_ENOMEM (asyncio's
+ * create_subprocess_exec) */
+TL_EXTERN int tl_process_spawn(const tl_process_opts *opts, tl_process **out);
+/* never suspends; runs cmd with /bin/sh -c (asyncio's create_subprocess_shell); opts
+ * (may be NULL) gives the rest, its file and argv are ignored */
+TL_EXTERN int tl_process_shell(const char *cmd, const tl_process_opts *opts, tl_process **out);
+TL_EXTERN int tl_process_pid(const tl_process *p);
+/* the pipes asked for with TL_STDIO_PIPE, else NULL. The process owns them: end the
+ * child's input with tl_stream_write_eof; tl_process_free closes them. */
+TL_EXTERN tl_stream *tl_process_stdin(tl_process *p);
+TL_EXTERN tl_stream *tl_process_stdout(tl_process *p);
+TL_EXTERN tl_stream *tl_process_stderr(tl_process *p);
+/* suspends until the child exits; 0 and its return code in *returncode (when not
+ * NULL): the exit status, or -N when signal N killed it (asyncio's returncode);
+ * TL_ECANCELED, TL_ETIMEDOUT (the child runs on) */
+TL_EXTERN int tl_process_wait(tl_process *p, int *returncode);
+/* never suspends; sends signum; 0, TL_ESRCH once the child has exited, TL_EINVAL */
+TL_EXTERN int tl_process_kill(tl_process *p, int signum);
+/* suspends; writes input (len bytes, may be NULL) to the child's stdin and ends it,
+ * reads stdout and stderr to their ends (each stored in *out / *err, malloc'd,
+ * NUL-terminated beyond the length, when asked for and piped) and waits for the
+ * child to exit; 0 (also when the child stopped reading its input early), a pipe's
+ * read error, TL_ENOMEM, TL_ECANCELED, TL_ETIMEDOUT (what was read is freed) */
+TL_EXTERN int tl_process_communicate(tl_process *p, const void *input, size_t len, char **out,
+                                     size_t *outlen, char **err, size_t *errlen);
+/* never suspends; closes the pipes and gives up the handle; a child still running is
+ * not killed, and is reaped when it exits */
+TL_EXTERN void tl_process_free(tl_process *p);
+
+/* suspends until signum arrives; 0, TL_EINVAL, TL_ECANCELED, TL_ETIMEDOUT. From the
+ * first call the loop catches signum (its default action no longer happens) until
+ * the loop is freed; a signal that arrives while no task waits is kept (once) for the
+ * next wait, so none is lost between two waits. */
+TL_EXTERN int tl_signal_wait(int signum);
+/* never suspends; cb(arg) runs on the loop, as a plain callback, each time signum
+ * arrives (asyncio's add_signal_handler); replaces signum's earlier handler; 0,
+ * TL_EINVAL (SIGKILL, SIGSTOP, out of range), TL_ENOMEM */
+TL_EXTERN int tl_add_signal_handler(int signum, tl_callback cb, void *arg);
+/* never suspends; true if signum had a handler; its default action is back */
+TL_EXTERN bool tl_remove_signal_handler(int signum);
+/* never suspends; the first signum cancels task t (NULL: the task tl_run started),
+ * and signum's default action is back for the next one, as tl_run does with SIGINT
+ * (tl_cancel_on_signal(SIGTERM, NULL) stops a server cleanly); 0, TL_EINVAL, TL_ENOMEM */
+TL_EXTERN int tl_cancel_on_signal(int signum, tl_task *t);
 
 /* ======================================================================
  * Debugging

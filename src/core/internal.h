@@ -209,6 +209,7 @@ typedef struct tl__tsnode {
     struct tl__tsnode *next;
     tl_callback cb;
     void *arg;
+    bool embedded; /* lives inside its sender's record: not freed after the call */
 } tl__tsnode;
 
 struct tl_loop {
@@ -356,6 +357,11 @@ typedef void (*tl__each_fn)(tl_task *awaited, void *ctx);
 void tl__waitset_each(void *ws, tl__each_fn fn, void *ctx);
 void tl__group_each(tl_group *g, tl__each_fn fn, void *ctx);
 tl_task *tl__gen_task(const tl_gen *g);
+
+/* From any thread: queues n (embedded, not freed) to run n->cb(n->arg) on
+ * loop's thread. The sender may not touch loop after this returns; the node
+ * must stay valid until its callback has run. */
+void tl__post_threadsafe(tl_loop *loop, tl__tsnode *n);
 
 /* ---- I/O objects (src/io) ---- */
 void tl__io_link(tl_loop *loop, tl__ionode *n);

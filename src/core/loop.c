@@ -27,9 +27,11 @@ static void drain_threadsafe(tl_loop *loop, bool run)
     uv_mutex_unlock(&loop->ts_lock);
     while (n) {
         tl__tsnode *next = n->next;
+        bool embedded = n->embedded; /* the callback may free an embedded node */
         if (run)
             n->cb(n->arg);
-        tl__free(n);
+        if (!embedded)
+            tl__free(n);
         n = next;
     }
 }
@@ -248,15 +250,23 @@ int tl_call_soon_threadsafe(tl_loop *loop, tl_callback cb, void *arg)
     tl__tsnode *n = tl__malloc(sizeof *n);
     if (!n)
         return TL_ENOMEM;
-    n->next = NULL;
     n->cb = cb;
     n->arg = arg;
+    n->embedded = false;
+    tl__post_threadsafe(loop, n);
+    return 0;
+}
+
+void tl__post_threadsafe(tl_loop *loop, tl__tsnode *n)
+{
+    n->next = NULL;
     uv_mutex_lock(&loop->ts_lock);
     *loop->ts_tailp = n;
     loop->ts_tailp = &n->next;
-    uv_mutex_unlock(&loop->ts_lock);
+    /* Sent under the lock: the loop cannot drain the node, wake its waiter
+     * and be freed before the sender is done with it. */
     uv_async_send(&loop->async);
-    return 0;
+    uv_mutex_unlock(&loop->ts_lock);
 }
 
 void tl__io_link(tl_loop *loop, tl__ionode *n)
