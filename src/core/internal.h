@@ -219,8 +219,7 @@ struct tl_loop {
     uv_async_t async; /* tl_call_soon_threadsafe */
     uv_mutex_t ts_lock;
     tl__tsnode *ts_head, **ts_tailp;
-    uv_signal_t sigint; /* tl_run: SIGINT cancels main */
-    bool sigint_active;
+    struct tl__sig *sigs; /* the signals the loop watches (src/os/signal.c) */
 
     tl__ctx sched; /* the thread's own stack, where the loop runs */
     tl__queue ready;
@@ -362,6 +361,10 @@ tl_task *tl__gen_task(const tl_gen *g);
  * loop's thread. The sender may not touch loop after this returns; the node
  * must stay valid until its callback has run. */
 void tl__post_threadsafe(tl_loop *loop, tl__tsnode *n);
+
+/* tl_run: the first signum cancels the main task, the next one does what it
+ * did before (src/os/signal.c); 0 or TL_ENOMEM. */
+int tl__signal_cancel_main(tl_loop *loop, int signum);
 
 /* ---- I/O objects (src/io) ---- */
 void tl__io_link(tl_loop *loop, tl__ionode *n);

@@ -80,10 +80,7 @@ tl_loop *tl_loop_new(void)
         return NULL;
     }
     uv_timer_init(&loop->uv, &loop->uv_timer);
-    uv_signal_init(&loop->uv, &loop->sigint);
-    uv_unref((uv_handle_t *)&loop->sigint);
     loop->async.data = loop;
-    loop->sigint.data = loop;
     loop->ts_tailp = &loop->ts_head;
     tl__queue_init(&loop->ready);
     loop->stop_item.kind = TL__ITEM_STOP;

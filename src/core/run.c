@@ -5,16 +5,6 @@
 
 #include "internal.h"
 
-static void on_sigint(uv_signal_t *h, int signum)
-{
-    (void)signum;
-    tl_loop *loop = h->data;
-    /* Stopping the watcher gives SIGINT back its default action. */
-    uv_signal_stop(h);
-    if (loop->main)
-        tl_task_cancel(loop->main);
-}
-
 int tl_run(tl_fn main, void *arg)
 {
     if (tl__loop)
@@ -25,8 +15,12 @@ int tl_run(tl_fn main, void *arg)
     /* Only take SIGINT over where the program has not set its own handler. */
     struct sigaction old;
     if (sigaction(SIGINT, NULL, &old) == 0 && !(old.sa_flags & SA_SIGINFO) &&
-        old.sa_handler == SIG_DFL)
-        uv_signal_start(&loop->sigint, on_sigint, SIGINT);
+        old.sa_handler == SIG_DFL) {
+        if (tl__signal_cancel_main(loop, SIGINT) != 0) {
+            tl_loop_free(loop);
+            return TL_ENOMEM;
+        }
+    }
     int result = tl_loop_run(loop, main, arg);
     tl_loop_free(loop);
     return result;
