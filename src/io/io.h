@@ -19,7 +19,10 @@ enum tl__stream_flags {
     TL__S_UV_CLOSING = 1 << 6, /* uv_close was called */
     TL__S_CLOSED = 1 << 7,     /* its close callback ran */
     TL__S_RELEASED = 1 << 8,   /* the owner gave the handle up */
+    TL__S_FILE = 1 << 9,       /* reads a file (src/os/file_stream.c): no libuv handle */
 };
+
+typedef struct tl__filesrc tl__filesrc;
 
 enum tl__need { TL__NEED_ANY, TL__NEED_EXACT, TL__NEED_SEP };
 
@@ -69,6 +72,9 @@ struct tl_stream {
     tl_task *connector;
     int connect_status;
 
+    /* TL__S_FILE: where the bytes come from */
+    tl__filesrc *file;
+
     /* a server's connection */
     tl_server *server;
     tl_stream *conn_prev, *conn_next;
@@ -91,6 +97,16 @@ void tl__stream_ref(tl_stream *s);
 void tl__stream_unref(tl_stream *s);
 /* Gives up the owner's reference, closing the stream first. */
 void tl__stream_release(tl_stream *s);
+
+/* A file stream's source hands over what a read gave: n bytes of data, or
+ * reading's end (0: the end of the file, < 0: an error). */
+void tl__stream_feed(tl_stream *s, const char *data, ssize_t n);
+/* The handle (or a file stream's file) is closed: as libuv's close callback. */
+void tl__stream_closed(tl_stream *s);
+/* TL__S_FILE: start a read unless one is in flight; closes the file once none
+ * is (the source calls tl__stream_closed then). */
+void tl__filesrc_read(tl_stream *s);
+void tl__filesrc_close(tl_stream *s);
 
 /* Resolves host:port for socktype (getaddrinfo flags added): suspends unless
  * host is numeric, which skips the thread pool. 0 and a list to free with

@@ -71,13 +71,17 @@ void tl__stream_unref(tl_stream *s)
     tl__free(s);
 }
 
-static void close_cb(uv_handle_t *h)
+void tl__stream_closed(tl_stream *s)
 {
-    tl_stream *s = h->data;
     s->flags |= TL__S_CLOSED;
     tl__io_unlink(s->loop, &s->io);
     tl__wlist_wake_all(&s->closers, 0);
     tl__stream_unref(s); /* the handle's reference */
+}
+
+static void close_cb(uv_handle_t *h)
+{
+    tl__stream_closed(h->data);
 }
 
 static void end_reading(tl_stream *s);
@@ -89,7 +93,10 @@ void tl__stream_close_now(tl_stream *s)
     if (s->flags & TL__S_UV_CLOSING)
         return;
     s->flags |= TL__S_UV_CLOSING;
-    uv_close(&s->uv.handle, close_cb);
+    if (s->flags & TL__S_FILE)
+        tl__filesrc_close(s);
+    else
+        uv_close(&s->uv.handle, close_cb);
 }
 
 void tl__stream_begin_close(tl_stream *s)
@@ -275,6 +282,14 @@ static bool need_met(tl_stream *s)
 
 static void update_reading(tl_stream *s);
 
+/* Bytes were added to the buffer. */
+static void arrived(tl_stream *s)
+{
+    if (s->reader && !s->direct && need_met(s))
+        tl__wake_slot(&s->reader, 0);
+    update_reading(s);
+}
+
 static void read_cb(uv_stream_t *h, ssize_t nread, const uv_buf_t *buf)
 {
     tl_stream *s = h->data;
@@ -291,14 +306,24 @@ static void read_cb(uv_stream_t *h, ssize_t nread, const uv_buf_t *buf)
     }
     if (nread > 0) {
         s->rend += (size_t)nread;
-        if (s->reader && !s->direct && need_met(s))
-            tl__wake_slot(&s->reader, 0);
-        update_reading(s);
+        arrived(s);
         return;
     }
     if (nread == 0)
         return; /* EAGAIN: nothing this time */
     s->read_error = nread == UV_EOF ? 0 : nread == UV_ENOBUFS ? TL_ENOMEM : (int)nread;
+    end_reading(s);
+}
+
+void tl__stream_feed(tl_stream *s, const char *data, ssize_t n)
+{
+    if (n > 0 && reserve(s, (size_t)n)) {
+        memcpy(s->rbuf + s->rend, data, (size_t)n);
+        s->rend += (size_t)n;
+        arrived(s);
+        return;
+    }
+    s->read_error = n > 0 ? TL_ENOMEM : (int)n;
     end_reading(s);
 }
 
@@ -308,7 +333,7 @@ static void end_reading(tl_stream *s)
     s->flags |= TL__S_EOF;
     if (s->flags & TL__S_READING) {
         s->flags &= ~(unsigned)TL__S_READING;
-        if (!(s->flags & TL__S_UV_CLOSING))
+        if (!(s->flags & (TL__S_UV_CLOSING | TL__S_FILE)))
             uv_read_stop(&s->uv.stream);
     }
     if (s->reader) {
@@ -319,6 +344,11 @@ static void end_reading(tl_stream *s)
 
 static int start_reading(tl_stream *s)
 {
+    if (s->flags & TL__S_FILE) {
+        s->flags |= TL__S_READING;
+        tl__filesrc_read(s);
+        return s->read_error;
+    }
     int rc = uv_read_start(&s->uv.stream, alloc_cb, read_cb);
     if (rc) {
         s->read_error = rc;
@@ -340,7 +370,8 @@ static void update_reading(tl_stream *s)
     if (s->flags & TL__S_READING) {
         if (have > 2 * s->limit && !hungry) {
             s->flags &= ~(unsigned)TL__S_READING;
-            uv_read_stop(&s->uv.stream);
+            if (!(s->flags & TL__S_FILE))
+                uv_read_stop(&s->uv.stream);
         }
     } else if (have <= s->limit || hungry) {
         start_reading(s);
@@ -621,6 +652,8 @@ static bool gather(tl_stream *s, const char *data, size_t n)
 
 int tl_stream_write(tl_stream *s, const void *data, size_t n)
 {
+    if (s->flags & TL__S_FILE)
+        return TL_EBADF; /* read-only */
     if (s->write_error)
         return s->write_error;
     if (s->flags & (TL__S_WRITE_EOF | TL__S_CLOSING))
@@ -669,6 +702,8 @@ int tl_stream_drain(tl_stream *s)
 
 int tl_stream_write_eof(tl_stream *s)
 {
+    if (s->flags & TL__S_FILE)
+        return TL_EBADF;
     if (s->flags & TL__S_CLOSING)
         return TL_EPIPE;
     if (s->flags & TL__S_WRITE_EOF)
