@@ -821,8 +821,9 @@ TL_EXTERN int tl_process_spawn(const tl_process_opts *opts, tl_process **out);
  * (may be NULL) gives the rest, its file and argv are ignored */
 TL_EXTERN int tl_process_shell(const char *cmd, const tl_process_opts *opts, tl_process **out);
 TL_EXTERN int tl_process_pid(const tl_process *p);
-/* the pipes asked for with TL_STDIO_PIPE, else NULL. The process owns them: end the
- * child's input with tl_stream_write_eof; tl_process_free closes them. */
+/* the pipes asked for with TL_STDIO_PIPE, else NULL (also once the program closed one
+ * itself). The process owns them: end the child's input with tl_stream_write_eof;
+ * tl_process_free closes them. */
 TL_EXTERN tl_stream *tl_process_stdin(tl_process *p);
 TL_EXTERN tl_stream *tl_process_stdout(tl_process *p);
 TL_EXTERN tl_stream *tl_process_stderr(tl_process *p);
@@ -834,9 +835,10 @@ TL_EXTERN int tl_process_wait(tl_process *p, int *returncode);
 TL_EXTERN int tl_process_kill(tl_process *p, int signum);
 /* suspends; writes input (len bytes, may be NULL) to the child's stdin and ends it,
  * reads stdout and stderr to their ends (each stored in *out / *err, malloc'd,
- * NUL-terminated beyond the length, when asked for and piped) and waits for the
- * child to exit; 0 (also when the child stopped reading its input early), a pipe's
- * read error, TL_ENOMEM, TL_ECANCELED, TL_ETIMEDOUT (what was read is freed) */
+ * NUL-terminated beyond the length, when asked for and piped; read and dropped when
+ * not asked for) and waits for the child to exit; 0 (also when the child stopped
+ * reading its input early), a pipe's read error, TL_ENOMEM, TL_ECANCELED, TL_ETIMEDOUT
+ * (what was read is freed; the child runs on) */
 TL_EXTERN int tl_process_communicate(tl_process *p, const void *input, size_t len, char **out,
                                      size_t *outlen, char **err, size_t *errlen);
 /* never suspends; closes the pipes and gives up the handle; a child still running is
