@@ -72,18 +72,19 @@ static ssize_t transfer(tl_file *f, const char *fn, bool writing, char *buf, siz
 /* Writes all n bytes, one request after another (write(2) may write less). */
 static int write_all(tl_file *f, const char *fn, const char *p, size_t n, int64_t offset)
 {
-    do {
+    for (;;) {
         ssize_t r = transfer(f, fn, true, (char *)p, n, offset);
         if (r < 0)
             return (int)r;
-        if (r == 0 && n > 0)
+        if ((size_t)r == n)
+            return 0;
+        if (r == 0)
             return TL_EIO; /* write(2) does not say 0 for n > 0; if it did, this would spin */
         p += r;
         n -= (size_t)r;
         if (offset != AT_POS)
             offset += r;
-    } while (n > 0);
-    return 0;
+    }
 }
 
 ssize_t tl_file_read(tl_file *f, void *buf, size_t n)

@@ -135,7 +135,10 @@ static int take_entries(uv_fs_t *req, size_t count, tl_dirent **entries, size_t 
         return TL_ENOMEM;
     size_t i = 0;
     uv_dirent_t d;
-    while (i < count && uv_fs_scandir_next(req, &d) == 0) {
+    /* Until UV_EOF, not just count entries: uv_fs_req_cleanup leaks the
+     * entry scandir_next returned last unless a later call saw UV_EOF
+     * (libuv 1.44's uv__fs_scandir_cleanup). */
+    while (uv_fs_scandir_next(req, &d) == 0 && i < count) {
         e[i].name = tl__strdup(d.name);
         if (!e[i].name) {
             tl_fs_scandir_free(e, i);
