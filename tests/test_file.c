@@ -14,11 +14,10 @@
 
 static char scratch[64];
 
-static const char *mkscratch(void)
+static void mkscratch(void)
 {
     strcpy(scratch, "/tmp/tulip-test-file.XXXXXX");
     cr_assert_not_null(mkdtemp(scratch));
-    return scratch;
 }
 
 static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
@@ -31,6 +30,9 @@ static void rmscratch(void)
 {
     cr_assert_eq(nftw(scratch, rm_one, 16, FTW_DEPTH | FTW_PHYS), 0);
 }
+
+/* Every test gets one, removed even when the test fails. */
+TestSuite(file, .init = mkscratch, .fini = rmscratch);
 
 static char *in_scratch(char *buf, size_t cap, const char *name)
 {
@@ -101,9 +103,7 @@ static int positions(void *arg)
 
 Test(file, reads_and_writes_move_the_position_and_preads_do_not)
 {
-    mkscratch();
     RUN(positions, NULL);
-    rmscratch();
 }
 
 static int appends(void *arg)
@@ -123,9 +123,7 @@ static int appends(void *arg)
 
 Test(file, writes_to_a_file_opened_with_o_append_go_to_its_end)
 {
-    mkscratch();
     RUN(appends, NULL);
-    rmscratch();
 }
 
 /* ---- the OS's errors ---- */
@@ -194,9 +192,7 @@ static int os_errors(void *arg)
 
 Test(file, errors_are_the_os_errors)
 {
-    mkscratch();
     RUN(os_errors, NULL);
-    rmscratch();
 }
 
 static int null_arguments(void *arg)
@@ -302,9 +298,7 @@ static int whole_files(void *arg)
 
 Test(file, read_file_and_write_file_handle_proc_empty_and_big_files)
 {
-    mkscratch();
     RUN(whole_files, NULL);
-    rmscratch();
 }
 
 /* ---- names ---- */
@@ -356,9 +350,7 @@ static int names(void *arg)
 
 Test(file, stat_rename_unlink_mkdir_rmdir)
 {
-    mkscratch();
     RUN(names, NULL);
-    rmscratch();
 }
 
 static int listing(void *arg)
@@ -393,9 +385,7 @@ static int listing(void *arg)
 
 Test(file, scandir_lists_sorted_names_with_their_types)
 {
-    mkscratch();
     RUN(listing, NULL);
-    rmscratch();
 }
 
 /* ---- cancellation ---- */
@@ -439,9 +429,7 @@ static int cancel_while_running(void *arg)
 
 Test(file, a_read_cancelled_while_it_runs_is_waited_for)
 {
-    mkscratch();
     RUN(cancel_while_running, NULL);
-    rmscratch();
 }
 
 static int block_on_pipe(void *arg)
@@ -497,9 +485,7 @@ static int cancel_before_start(void *arg)
 Test(file, an_operation_cancelled_before_it_starts_never_runs)
 {
     setenv("UV_THREADPOOL_SIZE", "4", 1); /* before the pool starts */
-    mkscratch();
     RUN(cancel_before_start, NULL);
-    rmscratch();
 }
 
 static int stat_root(void *arg)
@@ -604,13 +590,11 @@ static int cancel_read_file(void *arg)
 
 Test(file, read_file_cancelled_midway_frees_and_closes)
 {
-    mkscratch();
     int fds = open_fds();
     long live = tl__alloc_live();
     RUN(cancel_read_file, NULL);
     cr_assert_eq(open_fds(), fds);
     cr_assert_eq(tl__alloc_live(), live);
-    rmscratch();
 }
 
 /* ---- many at once ---- */
@@ -667,9 +651,7 @@ static int many(void *arg)
 
 Test(file, many_tasks_write_and_read_their_own_files)
 {
-    mkscratch();
     RUN(many, NULL);
-    rmscratch();
 }
 
 /* ---- faults ---- */
@@ -706,10 +688,8 @@ static int faulty_program(void *arg)
 
 Test(file, every_fault_point_fails_cleanly)
 {
-    mkscratch();
     int fds = open_fds();
     int n = fault_walk(faulty_program, NULL, 500);
     cr_assert_gt(n, 8, "the walk went through the file calls");
     cr_assert_eq(open_fds(), fds, "no fd leaked");
-    rmscratch();
 }
