@@ -732,7 +732,8 @@ TL_EXTERN int tl_getnameinfo(const struct sockaddr *addr, int flags, char *host,
 
 /* suspends until fn(arg) has run on libuv's thread pool (shared with file
  * operations and name lookups; UV_THREADPOOL_SIZE threads, 4 by default); fn's
- * result, TL_ECANCELED, TL_ETIMEDOUT. fn runs on another thread: it may call
+ * result, TL_ECANCELED, TL_ETIMEDOUT, TL_EINVAL (fn NULL), TL_ENOMEM. fn runs on another
+ * thread: it may call
  * tl_call_soon_threadsafe, and no other tulip function. */
 TL_EXTERN int tl_to_thread(tl_fn fn, void *arg);
 
@@ -740,8 +741,8 @@ typedef struct tl_executor tl_executor;
 /* never suspends; a pool of nthreads threads of its own (0: one per CPU), for work
  * that would otherwise fill libuv's pool; NULL when memory or threads run out */
 TL_EXTERN tl_executor *tl_executor_new(unsigned nthreads);
-/* suspends; as tl_to_thread, on ex's threads (asyncio's run_in_executor). Any loop's
- * tasks may use one executor. */
+/* suspends; as tl_to_thread, on ex's threads (asyncio's run_in_executor); also
+ * TL_ECANCELED once tl_executor_free has begun. Any loop's tasks may use one executor. */
 TL_EXTERN int tl_executor_run(tl_executor *ex, tl_fn fn, void *arg);
 /* blocks the calling thread until the running jobs return and the threads exit; jobs
  * still queued never run (their callers get TL_ECANCELED) */
@@ -772,9 +773,10 @@ TL_EXTERN int tl_file_close(tl_file *f);
 TL_EXTERN int tl_read_file(const char *path, char **data, size_t *len);
 /* suspends; creates or truncates path and writes len bytes; 0, the OS's error */
 TL_EXTERN int tl_write_file(const char *path, const void *data, size_t len);
-/* suspends unless the file opens at once; 0 and a read-only stream over the file in
- * *out, so that tl_stream_readline and the other tl_stream reads work on files; the
- * OS's error. Close it with tl_stream_close. */
+/* suspends (the file opens on the thread pool); 0 and a read-only stream over the file
+ * in *out, so that tl_stream_readline and the other tl_stream reads work on files; the
+ * OS's error (TL_ENOENT, TL_EACCES), TL_EISDIR, TL_EINVAL (NULL path or out), TL_ENOMEM,
+ * TL_ECANCELED, TL_ETIMEDOUT. Writes to it return TL_EBADF. Close it with tl_stream_close. */
 TL_EXTERN int tl_open_file_stream(const char *path, tl_stream **out);
 
 /* suspends; 0 and path's status (symbolic links followed), the OS's error */
@@ -854,7 +856,8 @@ TL_EXTERN int tl_signal_wait(int signum);
  * arrives (asyncio's add_signal_handler); replaces signum's earlier handler; 0,
  * TL_EINVAL (SIGKILL, SIGSTOP, out of range), TL_ENOMEM */
 TL_EXTERN int tl_add_signal_handler(int signum, tl_callback cb, void *arg);
-/* never suspends; true if signum had a handler; its default action is back */
+/* never suspends; true if signum had a handler. Its default action is back, unless a
+ * task has waited for signum with tl_signal_wait (the loop then catches it until freed). */
 TL_EXTERN bool tl_remove_signal_handler(int signum);
 /* never suspends; the first signum cancels task t (NULL: the task tl_run started),
  * and signum's default action is back for the next one, as tl_run does with SIGINT
