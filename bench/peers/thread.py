@@ -6,11 +6,18 @@ ThreadPoolExecutor of 4 threads from 1,000 tasks at once.
 
 usage: python3 thread.py [jobs]
 """
-import asyncio
-import concurrent.futures
-import json
+import os
 import sys
-import time
+
+# bench/peers has a queue.py of its own: keep its folder off the import path,
+# so that concurrent.futures finds the standard library's queue module.
+_here = os.path.dirname(os.path.abspath(__file__))
+sys.path[:] = [p for p in sys.path if os.path.abspath(p or ".") != _here]
+
+import asyncio  # noqa: E402
+import concurrent.futures  # noqa: E402
+import json  # noqa: E402
+import time  # noqa: E402
 
 TASKS = 1000
 
