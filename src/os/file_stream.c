@@ -9,7 +9,7 @@
 #include <unistd.h>
 
 #include "../io/io.h"
-#include "os.h"
+#include "fs.h"
 
 #define CHUNK ((size_t)64 * 1024)
 
@@ -68,40 +68,25 @@ void tl__filesrc_close(tl_stream *s)
         finish_close(s); /* else read_done closes it: the pool still uses the fd */
 }
 
-static void open_done(uv_fs_t *req)
-{
-    tl__pool_done(req->data);
-}
-
 /* Opens path read-only on the pool: the fd, or an error. */
-static int open_on_pool(tl_task *self, const char *path)
+static int open_on_pool(tl__fsop *op, const char *path)
 {
-    uv_fs_t req;
-    tl__poolwait pw = {.withdraw = tl__pool_withdraw_uv, .req = &req};
-    req.data = &pw;
-    int rc = uv_fs_open(&self->loop->uv, &req, path, O_RDONLY | O_CLOEXEC, 0, open_done);
-    if (rc)
-        return rc;
-    rc = tl__pool_wait(self, &pw, "file open");
-    int fd = (int)req.result;
-    uv_fs_req_cleanup(&req);
-    if (rc && fd >= 0)
-        close(fd); /* opened, but the caller is gone */
-    return rc ? rc : fd;
+    ssize_t fd =
+        tl__fs_end(op, uv_fs_open(op->loop, &op->req, path, O_RDONLY | O_CLOEXEC, 0, tl__fs_cb));
+    if (fd < 0 && op->req.result >= 0)
+        close((int)op->req.result); /* opened, but the caller is gone */
+    return (int)fd;
 }
 
 int tl_open_file_stream(const char *path, tl_stream **out)
 {
-    tl_task *self = tl__need_task("tl_open_file_stream");
-    if (!out)
-        return TL_EINVAL;
-    *out = NULL;
-    if (!path)
-        return TL_EINVAL;
-    int rc = tl__interrupt(self);
+    if (out)
+        *out = NULL;
+    tl__fsop op;
+    int rc = tl__fs_begin(&op, "tl_open_file_stream", path && out);
     if (rc)
         return rc;
-    int fd = open_on_pool(self, path);
+    int fd = open_on_pool(&op, path);
     if (fd < 0)
         return fd;
     struct stat st;
@@ -109,7 +94,7 @@ int tl_open_file_stream(const char *path, tl_stream **out)
         close(fd);
         return TL_EISDIR;
     }
-    tl_stream *s = tl__stream_alloc(self->loop, false);
+    tl_stream *s = tl__stream_alloc(op.self->loop, false);
     tl__filesrc *f = s ? tl__malloc(sizeof *f) : NULL;
     if (!f) {
         tl__free(s);
