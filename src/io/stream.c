@@ -327,15 +327,21 @@ void tl__stream_feed(tl_stream *s, const char *data, ssize_t n)
     end_reading(s);
 }
 
+/* Pauses reading ahead. A file stream has no handle to stop: its read in
+ * flight finishes, and no next one starts. */
+static void stop_reading(tl_stream *s)
+{
+    s->flags &= ~(unsigned)TL__S_READING;
+    if (!(s->flags & (TL__S_UV_CLOSING | TL__S_FILE)))
+        uv_read_stop(&s->uv.stream);
+}
+
 /* Reading is over (EOF, an error, close): stops it and wakes the reader. */
 static void end_reading(tl_stream *s)
 {
     s->flags |= TL__S_EOF;
-    if (s->flags & TL__S_READING) {
-        s->flags &= ~(unsigned)TL__S_READING;
-        if (!(s->flags & (TL__S_UV_CLOSING | TL__S_FILE)))
-            uv_read_stop(&s->uv.stream);
-    }
+    if (s->flags & TL__S_READING)
+        stop_reading(s);
     if (s->reader) {
         s->direct = NULL;
         tl__wake_slot(&s->reader, 0);
@@ -368,11 +374,8 @@ static void update_reading(tl_stream *s)
     size_t have = buffered(s);
     bool hungry = s->reader != NULL; /* parked, so its need is not met */
     if (s->flags & TL__S_READING) {
-        if (have > 2 * s->limit && !hungry) {
-            s->flags &= ~(unsigned)TL__S_READING;
-            if (!(s->flags & TL__S_FILE))
-                uv_read_stop(&s->uv.stream);
-        }
+        if (have > 2 * s->limit && !hungry)
+            stop_reading(s);
     } else if (have <= s->limit || hungry) {
         start_reading(s);
     }

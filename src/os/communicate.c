@@ -7,7 +7,7 @@
  * ever stops being read, so the child never blocks on a full one. */
 #include <string.h>
 
-#include "../core/internal.h"
+#include "os.h"
 
 #define FEED_CHUNK ((size_t)256 * 1024)
 #define NO_LIMIT   (SIZE_MAX / 4) /* read ahead whatever is buffered (twice it still fits) */
@@ -37,12 +37,11 @@ static int feed(tl_stream *in, const char *data, size_t len)
     return rc == TL_EPIPE || rc == TL_ECONNRESET ? 0 : rc;
 }
 
-/* Room for more, and for the NUL beyond the end. The buffer is the caller's
- * to free(): plain realloc, behind the fault seam. */
+/* Room for more, and for the NUL beyond the end. */
 static int grow(sink *k)
 {
     size_t cap = k->cap ? k->cap * 2 : 4096;
-    char *nb = tl__fault_point() ? NULL : realloc(k->data, cap);
+    char *nb = tl__user_realloc(k->data, cap);
     if (!nb)
         return TL_ENOMEM;
     k->data = nb;

@@ -154,11 +154,9 @@ static ssize_t size_hint(tl_file *f)
     return r;
 }
 
-/* The buffer goes to the caller, who frees it with free(): plain realloc,
- * behind the fault seam all the same. */
 static int grow(char **buf, size_t *cap, size_t want)
 {
-    char *p = tl__fault_point() ? NULL : realloc(*buf, want);
+    char *p = tl__user_realloc(*buf, want);
     if (!p)
         return TL_ENOMEM;
     *buf = p;

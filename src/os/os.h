@@ -3,6 +3,8 @@
 #ifndef TL_OS_H
 #define TL_OS_H
 
+#include <stdlib.h>
+
 #include "../core/internal.h"
 
 /* Work submitted to a thread pool (a libuv request, an executor job) that
@@ -27,5 +29,13 @@ void tl__pool_withdraw_uv(tl__poolwait *pw);
 int tl__pool_wait(tl_task *self, tl__poolwait *pw, const char *what);
 /* The work is over (run, failed or withdrawn): on the loop's thread. */
 void tl__pool_done(tl__poolwait *pw);
+
+/* realloc for a buffer the caller will free() (tl_read_file's data,
+ * communicate's outputs): the C library's, not tl__realloc, but behind the
+ * fault seam all the same. */
+static inline void *tl__user_realloc(void *p, size_t n)
+{
+    return tl__fault_point() ? NULL : realloc(p, n);
+}
 
 #endif

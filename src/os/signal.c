@@ -40,22 +40,22 @@ static void sig_close_cb(uv_handle_t *h)
     tl__free(h->data);
 }
 
-static void unlink_sig(tl__sig *g)
+/* Stops watching: off the loop's lists, the handle closed (and g freed). */
+static void close_sig(tl__sig *g)
 {
     tl__sig **pp = &g->loop->sigs;
     while (*pp != g)
         pp = &(*pp)->next;
     *pp = g->next;
     tl__io_unlink(g->loop, &g->io);
+    uv_close((uv_handle_t *)&g->h, sig_close_cb);
 }
 
 /* The loop is being freed: its tasks are gone already, so the target is not
  * touched. */
 static void sig_shutdown(tl__ionode *n)
 {
-    tl__sig *g = tl__container_of(n, tl__sig, io);
-    unlink_sig(g);
-    uv_close((uv_handle_t *)&g->h, sig_close_cb);
+    close_sig(tl__container_of(n, tl__sig, io));
 }
 
 static void drop_handler(tl__sig *g)
@@ -71,8 +71,7 @@ static void forget_if_unused(tl__sig *g)
 {
     if (g->kind != HANDLER_NONE || g->claimed || g->waiters.head)
         return;
-    unlink_sig(g);
-    uv_close((uv_handle_t *)&g->h, sig_close_cb);
+    close_sig(g);
 }
 
 /* A woken waiter was cancelled before it ran: when every task this delivery
