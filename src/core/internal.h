@@ -29,7 +29,8 @@
 /* Ends the program over a misuse that would otherwise corrupt memory. */
 void tl__fatal(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
 
-/* ---- ready queue: everything the loop will run next, in FIFO order ---- */
+/* ---- the run queue (the loop's ready list: everything it runs next, in FIFO
+ * order). Not tl_queue, which is asyncio.Queue (src/sync/queue.c). ---- */
 
 enum tl__item_kind { TL__ITEM_TASK, TL__ITEM_CALL, TL__ITEM_FUTCB, TL__ITEM_STOP };
 
@@ -38,25 +39,25 @@ typedef struct tl__item {
     uint8_t kind;
 } tl__item;
 
-typedef struct tl__queue {
+typedef struct tl__runq {
     tl__item *head;
     tl__item **tailp;
-} tl__queue;
+} tl__runq;
 
-static inline void tl__queue_init(tl__queue *q)
+static inline void tl__runq_init(tl__runq *q)
 {
     q->head = NULL;
     q->tailp = &q->head;
 }
 
-static inline void tl__queue_push(tl__queue *q, tl__item *it)
+static inline void tl__runq_push(tl__runq *q, tl__item *it)
 {
     it->next = NULL;
     *q->tailp = it;
     q->tailp = &it->next;
 }
 
-static inline tl__item *tl__queue_pop(tl__queue *q)
+static inline tl__item *tl__runq_pop(tl__runq *q)
 {
     tl__item *it = q->head;
     if (it && !(q->head = it->next))
@@ -222,7 +223,7 @@ struct tl_loop {
     struct tl__sig *sigs; /* the signals the loop watches (src/os/signal.c) */
 
     tl__ctx sched; /* the thread's own stack, where the loop runs */
-    tl__queue ready;
+    tl__runq ready;
     int budget; /* items left to run before polling I/O again */
     tl_task *current;
 
@@ -252,7 +253,7 @@ extern TL__TLS tl_loop *tl__loop;
  * not to block in this turn's poll: there is work to do. */
 static inline void tl__ready_push(tl_loop *loop, tl__item *it)
 {
-    tl__queue_push(&loop->ready, it);
+    tl__runq_push(&loop->ready, it);
     if (loop->polling)
         uv_stop(&loop->uv);
 }

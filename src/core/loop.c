@@ -82,7 +82,7 @@ tl_loop *tl_loop_new(void)
     uv_timer_init(&loop->uv, &loop->uv_timer);
     loop->async.data = loop;
     loop->ts_tailp = &loop->ts_head;
-    tl__queue_init(&loop->ready);
+    tl__runq_init(&loop->ready);
     loop->stop_item.kind = TL__ITEM_STOP;
     loop->uv_timer_when = UINT64_MAX;
     tl__stack_pool_init(&loop->stacks);
@@ -199,7 +199,7 @@ static void walk_close(uv_handle_t *h, void *arg)
 static void drop_queued(tl_loop *loop)
 {
     tl__item *it;
-    while ((it = tl__queue_pop(&loop->ready))) {
+    while ((it = tl__runq_pop(&loop->ready))) {
         if (it->kind == TL__ITEM_CALL || it->kind == TL__ITEM_FUTCB)
             tl__item_drop(it);
     }

@@ -62,7 +62,7 @@ static tl__ctx *next_ctx(tl_loop *loop)
 {
     tl__item *it = loop->ready.head;
     if (it && it->kind == TL__ITEM_TASK && loop->budget > 0) {
-        tl__queue_pop(&loop->ready);
+        tl__runq_pop(&loop->ready);
         loop->budget--;
         tl_task *n = tl__container_of(it, tl_task, item);
         n->state = n->state == TL__CREATED ? TL__CREATED : TL__RUNNING;
@@ -176,7 +176,7 @@ void tl__run_ready(tl_loop *loop)
 {
     loop->budget = BUDGET;
     tl__item *it;
-    while (loop->budget > 0 && !loop->stopping && (it = tl__queue_pop(&loop->ready))) {
+    while (loop->budget > 0 && !loop->stopping && (it = tl__runq_pop(&loop->ready))) {
         loop->budget--;
         if (tl__debug && it->kind != TL__ITEM_TASK) {
             uint64_t t0 = uv_hrtime();
