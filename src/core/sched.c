@@ -119,34 +119,6 @@ int tl__wait(tl_task *t, const char *what, void *obj, tl__detach_fn detach, void
     return t->wake_code;
 }
 
-void tl__interrupt_wait(tl_task *t, int code)
-{
-    if (t->state == TL__WAITING) {
-        t->wait_detach(t, t->wait_ctx);
-        t->flags |= TL__INTERRUPTED;
-        tl__wake(t, code);
-    } else if (t->state == TL__READY && t->wake_undo) {
-        /* Woken with a resource it has not seen yet: give it back. Already in
-         * the ready queue, so only its wait's result changes. */
-        tl__detach_fn undo = t->wake_undo;
-        t->wake_undo = NULL;
-        undo(t, t->wake_undo_ctx);
-        t->flags |= TL__INTERRUPTED;
-        t->wake_code = code;
-    }
-}
-
-int tl__interrupt_slow(tl_task *t)
-{
-    if (t->shield == 0 && (t->flags & TL__CANCEL_REQ))
-        return TL_ECANCELED;
-    if (t->expired)
-        for (tl_timeout *s = t->scope; s && s->_shield == t->shield; s = s->_parent)
-            if (s->_flags & TL__SCOPE_EXPIRED)
-                return TL_ETIMEDOUT;
-    return 0;
-}
-
 static void run_item(tl_loop *loop, tl__item *it)
 {
     switch (it->kind) {

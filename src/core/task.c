@@ -1,11 +1,10 @@
 /* Tasks: creation, the first and last moments of a task's life, awaiting,
- * cancelling, handles and names.
+ * handles and names (cancelling is in cancel.c, sleeping in timer.c).
  *
  * A task holds one reference for each handle plus one until it is done. Its
  * stack goes back to the pool the moment its function returns (awaiters get
  * the result through their wake-up code, not by touching the stack); the
  * small struct lives on until the last handle is released. */
-#include <math.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
@@ -148,7 +147,7 @@ void tl_task_release(tl_task *t)
     tl__task_unref(t);
 }
 
-/* ---- awaiting and cancelling ---- */
+/* ---- awaiting ---- */
 
 int tl_await(tl_task *t)
 {
@@ -173,24 +172,6 @@ int tl_await(tl_task *t)
     return rc;
 }
 
-int tl__cancel_and_wait(tl_task *self, tl_task *t)
-{
-    tl_task_cancel(t);
-    self->shield++;
-    int rc = tl_await(t);
-    self->shield--;
-    return rc;
-}
-
-void tl_task_cancel(tl_task *t)
-{
-    if (t->state == TL__DONE)
-        return;
-    t->flags |= TL__CANCEL_REQ;
-    if (t->shield == 0)
-        tl__interrupt_wait(t, TL_ECANCELED);
-}
-
 bool tl_task_done(const tl_task *t)
 {
     return t->state == TL__DONE;
@@ -212,39 +193,6 @@ int tl_task_result(tl_task *t)
 tl_task *tl_current_task(void)
 {
     return tl__loop ? tl__loop->current : NULL;
-}
-
-/* ---- sleeping ---- */
-
-static void sleep_fire(void *timer)
-{
-    tl__wake(tl__container_of(timer, tl_task, timer), 0);
-}
-
-static void sleep_detach(tl_task *t, void *ctx)
-{
-    (void)ctx;
-    tl__timer_remove(t->loop, &t->timer);
-}
-
-int tl_sleep(double seconds)
-{
-    tl_task *t = tl__need_task("tl_sleep");
-    if (isnan(seconds))
-        return TL_EINVAL;
-    int rc = tl__interrupt(t);
-    if (rc)
-        return rc;
-    if (seconds <= 0) {
-        /* Back of the queue: every task already ready runs first. */
-        t->state = TL__READY;
-        tl__ready_push(t->loop, &t->item);
-        tl__park(t);
-        return tl__interrupt(t);
-    }
-    t->timer.fire = sleep_fire;
-    tl__timer_add(t->loop, &t->timer, tl__deadline_after(seconds));
-    return tl__wait(t, "sleep", NULL, sleep_detach, NULL);
 }
 
 /* ---- names and listing ---- */

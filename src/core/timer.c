@@ -1,6 +1,8 @@
-/* The loop's timers: an intrusive pairing heap. Insertion is O(1) and
- * removing any node is O(log n) amortized, with no allocation: the node lives
- * in whatever waits (a sleeping task, a timeout scope, a call_later handle).
+/* The loop's timers, and tl_sleep, the simplest wait on one.
+ *
+ * The timers are an intrusive pairing heap. Insertion is O(1) and removing
+ * any node is O(log n) amortized, with no allocation: the node lives in
+ * whatever waits (a sleeping task, a timeout scope, a call_later handle).
  * The root's prev points to itself, so "prev != NULL" means "in the heap". */
 #include <math.h>
 
@@ -130,4 +132,37 @@ uint64_t tl__deadline_after(double seconds)
 double tl_time(void)
 {
     return (double)uv_hrtime() / 1e9;
+}
+
+/* ---- sleeping ---- */
+
+static void sleep_fire(void *timer)
+{
+    tl__wake(tl__container_of(timer, tl_task, timer), 0);
+}
+
+static void sleep_detach(tl_task *t, void *ctx)
+{
+    (void)ctx;
+    tl__timer_remove(t->loop, &t->timer);
+}
+
+int tl_sleep(double seconds)
+{
+    tl_task *t = tl__need_task("tl_sleep");
+    if (isnan(seconds))
+        return TL_EINVAL;
+    int rc = tl__interrupt(t);
+    if (rc)
+        return rc;
+    if (seconds <= 0) {
+        /* Back of the queue: every task already ready runs first. */
+        t->state = TL__READY;
+        tl__ready_push(t->loop, &t->item);
+        tl__park(t);
+        return tl__interrupt(t);
+    }
+    t->timer.fire = sleep_fire;
+    tl__timer_add(t->loop, &t->timer, tl__deadline_after(seconds));
+    return tl__wait(t, "sleep", NULL, sleep_detach, NULL);
 }
