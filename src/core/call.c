@@ -1,6 +1,9 @@
-/* Plain callbacks (asyncio's call_soon, call_later, call_at): no stack, no
- * task, the cheapest unit of work. A handle is freed once its callback has
- * returned, or when it is cancelled. */
+/* Plain callbacks (asyncio's call_soon, call_later, call_at,
+ * call_soon_threadsafe): no stack, no task, the cheapest unit of work. A
+ * handle is freed once its callback has returned, or when it is cancelled.
+ *
+ * From another thread the only way in is the loop's thread-safe list: a
+ * mutex-guarded FIFO of nodes and a uv_async that makes the loop drain it. */
 #include <math.h>
 
 #include "internal.h"
@@ -109,4 +112,49 @@ void tl__timer_drop(tl__timer *t)
 {
     if (t->fire == handle_fire)
         tl__free(tl__container_of(t, tl_handle, timer));
+}
+
+/* ---- from other threads ---- */
+
+int tl_call_soon_threadsafe(tl_loop *loop, tl_callback cb, void *arg)
+{
+    tl__tsnode *n = tl__malloc(sizeof *n);
+    if (!n)
+        return TL_ENOMEM;
+    n->cb = cb;
+    n->arg = arg;
+    n->embedded = false;
+    tl__post_threadsafe(loop, n);
+    return 0;
+}
+
+void tl__post_threadsafe(tl_loop *loop, tl__tsnode *n)
+{
+    n->next = NULL;
+    uv_mutex_lock(&loop->ts_lock);
+    *loop->ts_tailp = n;
+    loop->ts_tailp = &n->next;
+    /* Sent under the lock: the loop cannot drain the node, wake its waiter
+     * and be freed before the sender is done with it. */
+    uv_async_send(&loop->async);
+    uv_mutex_unlock(&loop->ts_lock);
+}
+
+/* Runs (or, with run false, drops) what other threads have sent. */
+void tl__threadsafe_drain(tl_loop *loop, bool run)
+{
+    uv_mutex_lock(&loop->ts_lock);
+    tl__tsnode *n = loop->ts_head;
+    loop->ts_head = NULL;
+    loop->ts_tailp = &loop->ts_head;
+    uv_mutex_unlock(&loop->ts_lock);
+    while (n) {
+        tl__tsnode *next = n->next;
+        bool embedded = n->embedded; /* the callback may free an embedded node */
+        if (run)
+            n->cb(n->arg);
+        if (!embedded)
+            tl__free(n);
+        n = next;
+    }
 }

@@ -362,6 +362,9 @@ tl_task *tl__gen_task(const tl_gen *g);
  * loop's thread. The sender may not touch loop after this returns; the node
  * must stay valid until its callback has run. */
 void tl__post_threadsafe(tl_loop *loop, tl__tsnode *n);
+/* On the loop's thread: runs (or, with run false, drops) what other threads
+ * have posted. */
+void tl__threadsafe_drain(tl_loop *loop, bool run);
 
 /* tl_run: the first signum cancels the main task, the next one does what it
  * did before (src/os/signal.c); 0 or TL_ENOMEM. */

@@ -12,33 +12,17 @@
 
 static void wake_for_timers(uv_timer_t *h)
 {
-    /* libuv runs due timers before it polls: without this stop, a timer due
-     * at the start of uv_run would be followed by a poll that blocks. */
+    /* libuv 1.44 (Debian 12's, the oldest CMake accepts) runs due timers
+     * before it polls: without this stop, a timer due at the start of uv_run
+     * would be followed by a poll that blocks. From 1.45 (libuv commit
+     * 660095490) timers run after the poll; the stop is then harmless, as
+     * uv_run returns after this turn anyway. */
     uv_stop(h->loop);
-}
-
-/* Runs (or, with run false, drops) what other threads have sent. */
-static void drain_threadsafe(tl_loop *loop, bool run)
-{
-    uv_mutex_lock(&loop->ts_lock);
-    tl__tsnode *n = loop->ts_head;
-    loop->ts_head = NULL;
-    loop->ts_tailp = &loop->ts_head;
-    uv_mutex_unlock(&loop->ts_lock);
-    while (n) {
-        tl__tsnode *next = n->next;
-        bool embedded = n->embedded; /* the callback may free an embedded node */
-        if (run)
-            n->cb(n->arg);
-        if (!embedded)
-            tl__free(n);
-        n = next;
-    }
 }
 
 static void async_cb(uv_async_t *h)
 {
-    drain_threadsafe(h->data, true);
+    tl__threadsafe_drain(h->data, true);
 }
 
 static void close_noop(uv_handle_t *h)
@@ -208,7 +192,7 @@ static void drop_queued(tl_loop *loop)
         tl__timer_remove(loop, t);
         tl__timer_drop(t);
     }
-    drain_threadsafe(loop, false);
+    tl__threadsafe_drain(loop, false);
 }
 
 void tl_loop_free(tl_loop *loop)
@@ -240,30 +224,6 @@ void tl_loop_free(tl_loop *loop)
     tl__overflow_thread_done();
     tl__loop = NULL;
     tl__free(loop);
-}
-
-int tl_call_soon_threadsafe(tl_loop *loop, tl_callback cb, void *arg)
-{
-    tl__tsnode *n = tl__malloc(sizeof *n);
-    if (!n)
-        return TL_ENOMEM;
-    n->cb = cb;
-    n->arg = arg;
-    n->embedded = false;
-    tl__post_threadsafe(loop, n);
-    return 0;
-}
-
-void tl__post_threadsafe(tl_loop *loop, tl__tsnode *n)
-{
-    n->next = NULL;
-    uv_mutex_lock(&loop->ts_lock);
-    *loop->ts_tailp = n;
-    loop->ts_tailp = &n->next;
-    /* Sent under the lock: the loop cannot drain the node, wake its waiter
-     * and be freed before the sender is done with it. */
-    uv_async_send(&loop->async);
-    uv_mutex_unlock(&loop->ts_lock);
 }
 
 void tl__io_link(tl_loop *loop, tl__ionode *n)
