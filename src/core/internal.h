@@ -196,14 +196,25 @@ struct tl_task {
 
 /* ---- the loop ---- */
 
-/* A libuv handle owned by tulip's I/O layer (a stream, a server, a UDP
- * socket): the loop keeps a list of them so that tl_loop_free can close each
- * with its own close callback, which frees its memory, instead of leaking it
- * behind a generic uv_close. */
-typedef struct tl__ionode tl__ionode;
-struct tl__ionode {
-    tl__ionode *prev, *next;
-    void (*shutdown)(tl__ionode *n); /* close the handles now; drop the owner's reference */
+/* An object an upper layer opened on the loop (a stream, a server, a UDP
+ * socket, a process, a signal watcher): the loop keeps a list of them so
+ * that tl_loop_free can close each through its own teardown, which frees
+ * its memory, instead of leaking it behind a generic uv_close. */
+typedef struct tl__attached tl__attached;
+struct tl__attached {
+    tl__attached *prev, *next;
+    void (*teardown)(tl__attached *n); /* close the handles now; drop the owner's reference */
+};
+
+/* State an upper layer keeps once per loop (signals' watchers, the HTTP
+ * client's multi handle), found by the address of a key the layer owns, so
+ * the loop needs no field for any of them. tl_loop_free tears each down,
+ * newest first, after every attached object is gone. */
+typedef struct tl__loop_state tl__loop_state;
+struct tl__loop_state {
+    tl__loop_state *next;
+    const void *key;
+    void (*teardown)(tl__loop_state *st);
 };
 
 typedef struct tl__tsnode {
@@ -220,7 +231,6 @@ struct tl_loop {
     uv_async_t async; /* tl_call_soon_threadsafe */
     uv_mutex_t ts_lock;
     tl__tsnode *ts_head, **ts_tailp;
-    struct tl__sig *sigs; /* the signals the loop watches (src/os/signal.c) */
 
     tl__ctx sched; /* the thread's own stack, where the loop runs */
     tl__runq ready;
@@ -238,7 +248,8 @@ struct tl_loop {
     unsigned nspare_futures;
     tl__ctx dead_ctx; /* where a finished task's last switch saves nothing useful */
 
-    tl__ionode *io; /* open streams, servers, UDP sockets */
+    tl__attached *attached; /* open streams, servers, sockets, processes, signals */
+    tl__loop_state *states; /* per-loop state of upper layers, by key */
 
     tl_task *main;
     tl__item stop_item;
@@ -366,15 +377,22 @@ void tl__post_threadsafe(tl_loop *loop, tl__tsnode *n);
  * have posted. */
 void tl__threadsafe_drain(tl_loop *loop, bool run);
 
-/* tl_run: the first signum cancels the main task, the next one does what it
- * did before (src/os/signal.c); 0 or TL_ENOMEM. */
-int tl__signal_cancel_main(tl_loop *loop, int signum);
+/* ---- what upper layers attach to the loop (src/io, src/os) ---- */
+void tl__loop_attach(tl_loop *loop, tl__attached *n);
+void tl__loop_detach(tl_loop *loop, tl__attached *n);
+/* tl_loop_free: tears down every attached object still open. */
+void tl__loop_detach_all(tl_loop *loop);
 
-/* ---- I/O objects (src/io) ---- */
-void tl__io_link(tl_loop *loop, tl__ionode *n);
-void tl__io_unlink(tl_loop *loop, tl__ionode *n);
-/* tl_loop_free: closes every I/O object still open. */
-void tl__io_shutdown_all(tl_loop *loop);
+/* The state added under key, or NULL. */
+tl__loop_state *tl__loop_state_find(tl_loop *loop, const void *key);
+/* st->key and st->teardown set; one state per key (misuse aborts). */
+void tl__loop_state_add(tl_loop *loop, tl__loop_state *st);
+/* Off the loop's list; the caller frees it. */
+void tl__loop_state_remove(tl_loop *loop, tl__loop_state *st);
+
+/* True when signum's disposition is still the default one, so that tulip
+ * may take it over (SIGPIPE ignored, SIGINT cancelling tl_run's main). */
+bool tl__signal_is_default(int signum);
 
 /* ---- debug ---- */
 extern bool tl__debug;

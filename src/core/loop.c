@@ -25,6 +25,8 @@ static void async_cb(uv_async_t *h)
     tl__threadsafe_drain(h->data, true);
 }
 
+static void states_teardown(tl_loop *loop);
+
 static void close_noop(uv_handle_t *h)
 {
     (void)h;
@@ -36,11 +38,16 @@ static void close_noop(uv_handle_t *h)
 /* A write to a socket the peer has reset must come back as TL_EPIPE, not
  * kill the process: as Python does at start-up, SIGPIPE is ignored unless
  * the program chose a handler of its own. */
-static void ignore_sigpipe(void)
+bool tl__signal_is_default(int signum)
 {
     struct sigaction old;
-    if (sigaction(SIGPIPE, NULL, &old) == 0 && !(old.sa_flags & SA_SIGINFO) &&
-        old.sa_handler == SIG_DFL)
+    return sigaction(signum, NULL, &old) == 0 && !(old.sa_flags & SA_SIGINFO) &&
+           old.sa_handler == SIG_DFL;
+}
+
+static void ignore_sigpipe(void)
+{
+    if (tl__signal_is_default(SIGPIPE))
         signal(SIGPIPE, SIG_IGN);
 }
 
@@ -215,7 +222,8 @@ void tl_loop_free(tl_loop *loop)
     }
     drop_queued(loop);
     tl__future_spares_free(loop);
-    tl__io_shutdown_all(loop);
+    tl__loop_detach_all(loop);
+    states_teardown(loop);
     uv_walk(&loop->uv, walk_close, NULL);
     uv_run(&loop->uv, UV_RUN_DEFAULT);
     uv_loop_close(&loop->uv);
@@ -226,31 +234,68 @@ void tl_loop_free(tl_loop *loop)
     tl__free(loop);
 }
 
-void tl__io_link(tl_loop *loop, tl__ionode *n)
+void tl__loop_attach(tl_loop *loop, tl__attached *n)
 {
     n->prev = NULL;
-    n->next = loop->io;
-    if (loop->io)
-        loop->io->prev = n;
-    loop->io = n;
+    n->next = loop->attached;
+    if (loop->attached)
+        loop->attached->prev = n;
+    loop->attached = n;
 }
 
-void tl__io_unlink(tl_loop *loop, tl__ionode *n)
+void tl__loop_detach(tl_loop *loop, tl__attached *n)
 {
     if (n->prev)
         n->prev->next = n->next;
-    else if (loop->io == n)
-        loop->io = n->next;
+    else if (loop->attached == n)
+        loop->attached = n->next;
     if (n->next)
         n->next->prev = n->prev;
     n->prev = n->next = NULL;
 }
 
-void tl__io_shutdown_all(tl_loop *loop)
+void tl__loop_detach_all(tl_loop *loop)
 {
-    while (loop->io) {
-        tl__ionode *n = loop->io;
-        tl__io_unlink(loop, n);
-        n->shutdown(n);
+    while (loop->attached) {
+        tl__attached *n = loop->attached;
+        tl__loop_detach(loop, n);
+        n->teardown(n);
+    }
+}
+
+tl__loop_state *tl__loop_state_find(tl_loop *loop, const void *key)
+{
+    for (tl__loop_state *st = loop->states; st; st = st->next)
+        if (st->key == key)
+            return st;
+    return NULL;
+}
+
+void tl__loop_state_add(tl_loop *loop, tl__loop_state *st)
+{
+    if (tl__loop_state_find(loop, st->key))
+        tl__fatal("tl__loop_state_add: the loop has a state under this key already");
+    st->next = loop->states;
+    loop->states = st;
+}
+
+void tl__loop_state_remove(tl_loop *loop, tl__loop_state *st)
+{
+    tl__loop_state **pp = &loop->states;
+    while (*pp && *pp != st)
+        pp = &(*pp)->next;
+    if (*pp)
+        *pp = st->next;
+    st->next = NULL;
+}
+
+/* Newest first: a layer added later may lean on one added before it. */
+static void states_teardown(tl_loop *loop)
+{
+    while (loop->states) {
+        tl__loop_state *st = loop->states;
+        loop->states = st->next;
+        st->next = NULL;
+        st->teardown(st);
     }
 }

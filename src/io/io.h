@@ -34,7 +34,7 @@ struct tl_stream {
         uv_pipe_t pipe;
     } uv;
     tl_loop *loop;
-    tl__ionode io;
+    tl__attached attached;
     unsigned refs; /* the owner, the open handle, each task parked on it */
     unsigned flags;
     int read_error;  /* what ended reading, when not a plain EOF */
@@ -85,7 +85,7 @@ struct tl_stream {
  * right after: NULL when memory runs out. The owner holds one reference and
  * the handle, once initialized, another. */
 tl_stream *tl__stream_alloc(tl_loop *loop, bool tcp);
-/* Links a stream whose handle is initialized into the loop's I/O list. */
+/* Attaches a stream whose handle is initialized to its loop (tl__loop_attach). */
 void tl__stream_opened(tl_stream *s);
 /* Starts reading ahead (a connected stream); 0 or a libuv error. */
 int tl__stream_start(tl_stream *s);

@@ -26,7 +26,7 @@ typedef struct listener {
 
 struct tl_server {
     tl_loop *loop;
-    tl__ionode io;
+    tl__attached attached;
     unsigned refs; /* the user, each handler, each open handle */
     tl_conn_fn fn;
     void *arg;
@@ -279,7 +279,7 @@ static void set_port(struct sockaddr *sa, int port)
         ((struct sockaddr_in6 *)sa)->sin6_port = htons((uint16_t)port);
 }
 
-static void io_shutdown(tl__ionode *n);
+static void io_teardown(tl__attached *n);
 
 static tl_server *server_new(tl_conn_fn fn, void *arg, const tl_server_opts *o, size_t nls)
 {
@@ -298,7 +298,7 @@ static tl_server *server_new(tl_conn_fn fn, void *arg, const tl_server_opts *o, 
     srv->arg = arg;
     srv->limit = o->limit ? o->limit : TL_STREAM_LIMIT_DEFAULT;
     srv->stack_size = o->stack_size;
-    srv->io.shutdown = io_shutdown;
+    srv->attached.teardown = io_teardown;
     return srv;
 }
 
@@ -319,7 +319,7 @@ static void server_start(tl_server *srv, tl_server **out)
     uv_timer_init(&srv->loop->uv, &srv->retry);
     srv->retry.data = srv;
     srv->refs++;
-    tl__io_link(srv->loop, &srv->io);
+    tl__loop_attach(srv->loop, &srv->attached);
     poll_all(srv, true);
     *out = srv;
 }
@@ -500,14 +500,14 @@ void tl_server_free(tl_server *srv)
     if (srv->freed)
         tl__fatal("tl_server_free: server %p freed twice", (void *)srv);
     srv->freed = true;
-    tl__io_unlink(srv->loop, &srv->io);
+    tl__loop_detach(srv->loop, &srv->attached);
     tl_server_close(srv);
     for (tl_stream *s = srv->conns; s; s = s->conn_next)
         tl_task_cancel(s->handler);
     server_unref(srv);
 }
 
-static void io_shutdown(tl__ionode *n)
+static void io_teardown(tl__attached *n)
 {
-    tl_server_free(tl__container_of(n, tl_server, io));
+    tl_server_free(tl__container_of(n, tl_server, attached));
 }

@@ -34,7 +34,7 @@ static size_t write_queued(const tl_stream *s)
 
 /* ---- lifetime ---- */
 
-static void io_shutdown(tl__ionode *n);
+static void io_teardown(tl__attached *n);
 
 tl_stream *tl__stream_alloc(tl_loop *loop, bool tcp)
 {
@@ -46,14 +46,14 @@ tl_stream *tl__stream_alloc(tl_loop *loop, bool tcp)
     s->flags = tcp ? TL__S_TCP : 0;
     s->limit = TL_STREAM_LIMIT_DEFAULT;
     s->high_water = HIGH_WATER;
-    s->io.shutdown = io_shutdown;
+    s->attached.teardown = io_teardown;
     return s;
 }
 
 void tl__stream_opened(tl_stream *s)
 {
     s->uv.handle.data = s;
-    tl__io_link(s->loop, &s->io);
+    tl__loop_attach(s->loop, &s->attached);
 }
 
 void tl__stream_ref(tl_stream *s)
@@ -74,7 +74,7 @@ void tl__stream_unref(tl_stream *s)
 void tl__stream_closed(tl_stream *s)
 {
     s->flags |= TL__S_CLOSED;
-    tl__io_unlink(s->loop, &s->io);
+    tl__loop_detach(s->loop, &s->attached);
     tl__wlist_wake_all(&s->closers, 0);
     tl__stream_unref(s); /* the handle's reference */
 }
@@ -126,9 +126,9 @@ void tl__stream_release(tl_stream *s)
     tl__stream_unref(s);
 }
 
-static void io_shutdown(tl__ionode *n)
+static void io_teardown(tl__attached *n)
 {
-    tl_stream *s = tl__container_of(n, tl_stream, io);
+    tl_stream *s = tl__container_of(n, tl_stream, attached);
     tl__stream_close_now(s);
     if (!(s->flags & TL__S_RELEASED)) {
         s->flags |= TL__S_RELEASED;

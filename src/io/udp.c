@@ -13,7 +13,7 @@
 struct tl_udp {
     uv_udp_t h;
     tl_loop *loop;
-    tl__ionode io;
+    tl__attached attached;
     unsigned refs; /* the owner, the open handle, a task parked on it */
     bool receiving, released;
     tl_task *reader;
@@ -49,16 +49,16 @@ static void udp_close(tl_udp *u)
     if (u->released)
         tl__fatal("tl_udp_close: UDP socket %p closed twice", (void *)u);
     u->released = true;
-    tl__io_unlink(u->loop, &u->io);
+    tl__loop_detach(u->loop, &u->attached);
     if (u->reader)
         tl__interrupt_wait(u->reader, TL_ECANCELED);
     uv_close((uv_handle_t *)&u->h, close_cb);
     udp_unref(u);
 }
 
-static void io_shutdown(tl__ionode *n)
+static void io_teardown(tl__attached *n)
 {
-    udp_close(tl__container_of(n, tl_udp, io));
+    udp_close(tl__container_of(n, tl_udp, attached));
 }
 
 void tl_udp_close(tl_udp *u)
@@ -90,7 +90,7 @@ int tl_udp_open(const char *host, int port, tl_udp **out)
     }
     u->loop = loop;
     u->refs = 2;
-    u->io.shutdown = io_shutdown;
+    u->attached.teardown = io_teardown;
     int rc = uv_udp_init(&loop->uv, &u->h);
     if (rc) {
         tl_freeaddrinfo(res);
@@ -98,7 +98,7 @@ int tl_udp_open(const char *host, int port, tl_udp **out)
         return rc;
     }
     u->h.data = u;
-    tl__io_link(loop, &u->io);
+    tl__loop_attach(loop, &u->attached);
     rc = uv_udp_bind(&u->h, ai->ai_addr, 0);
     if (rc == UV_EAFNOSUPPORT && ai == &any.a6)
         rc = uv_udp_bind(&u->h, any.a4.ai_addr, 0); /* no IPv6 here */

@@ -30,6 +30,10 @@ int tl__pool_wait(tl_task *self, tl__poolwait *pw, const char *what);
 /* The work is over (run, failed or withdrawn): on the loop's thread. */
 void tl__pool_done(tl__poolwait *pw);
 
+/* tl_run: the first signum cancels the main task, the next one does what it
+ * did before (signal.c); 0 or TL_ENOMEM. */
+int tl__signal_cancel_main(tl_loop *loop, int signum);
+
 /* realloc for a buffer the caller will free() (tl_read_file's data,
  * communicate's outputs): the C library's, not tl__realloc, but behind the
  * fault seam all the same. */

@@ -19,7 +19,7 @@
 struct tl_process {
     uv_process_t uv;
     tl_loop *loop;
-    tl__ionode io;
+    tl__attached attached;
     /* the pipes, or NULL; the process holds a reference on each of its own,
      * beside the owner's, so it can tell when the user closed one */
     tl_stream *pipes[3];
@@ -43,7 +43,7 @@ static void close_cb(uv_handle_t *h)
 
 static void close_handle(tl_process *p)
 {
-    tl__io_unlink(p->loop, &p->io);
+    tl__loop_detach(p->loop, &p->attached);
     uv_close((uv_handle_t *)&p->uv, close_cb);
 }
 
@@ -72,9 +72,9 @@ static void exit_cb(uv_process_t *h, int64_t status, int term_signal)
 }
 
 /* tl_loop_free: the child, if it runs on, is no longer watched. */
-static void io_shutdown(tl__ionode *n)
+static void io_teardown(tl__attached *n)
 {
-    tl_process *p = tl__container_of(n, tl_process, io);
+    tl_process *p = tl__container_of(n, tl_process, attached);
     drop_pipes(p);
     uv_close((uv_handle_t *)&p->uv, close_cb);
 }
@@ -191,7 +191,7 @@ int tl_process_spawn(const tl_process_opts *o, tl_process **out)
     if (!p)
         return TL_ENOMEM;
     p->loop = loop;
-    p->io.shutdown = io_shutdown;
+    p->attached.teardown = io_teardown;
     stdio_plan pl;
     int rc = plan_stdio(p, o, &pl);
     bool spawned = !rc; /* uv_spawn initializes the handle even when it fails */
@@ -210,7 +210,7 @@ int tl_process_spawn(const tl_process_opts *o, tl_process **out)
         if (p->pipes[i])
             tl__stream_start(p->pipes[i]); /* an error here reaches the first read */
     }
-    tl__io_link(loop, &p->io);
+    tl__loop_attach(loop, &p->attached);
     *out = p;
     return 0;
 }

@@ -16,7 +16,6 @@ typedef enum { HANDLER_NONE, HANDLER_CALL, HANDLER_CANCEL } handler_kind;
 typedef struct tl__sig tl__sig;
 struct tl__sig {
     uv_signal_t h;
-    tl__ionode io;
     tl_loop *loop;
     tl__sig *next;
     int signum;
@@ -30,6 +29,20 @@ struct tl__sig {
     tl_task *target; /* HANDLER_CANCEL: retained; NULL means the main task */
 };
 
+/* The loop's watched signals, kept as per-loop state under &sigs_key. */
+typedef struct {
+    tl__loop_state st;
+    tl__sig *list;
+} tl__sigs;
+
+static const char sigs_key = 0;
+
+static tl__sigs *loop_sigs(tl_loop *loop)
+{
+    tl__loop_state *st = tl__loop_state_find(loop, &sigs_key);
+    return st ? tl__container_of(st, tl__sigs, st) : NULL;
+}
+
 static bool valid_signum(int signum)
 {
     return signum > 0 && signum < NSIG && signum != SIGKILL && signum != SIGSTOP;
@@ -40,22 +53,31 @@ static void sig_close_cb(uv_handle_t *h)
     tl__free(h->data);
 }
 
-/* Stops watching: off the loop's lists, the handle closed (and g freed). */
+/* Stops watching: off the loop's list, the handle closed (and g freed). */
 static void close_sig(tl__sig *g)
 {
-    tl__sig **pp = &g->loop->sigs;
+    tl__sigs *all = loop_sigs(g->loop);
+    tl__sig **pp = &all->list;
     while (*pp != g)
         pp = &(*pp)->next;
     *pp = g->next;
-    tl__io_unlink(g->loop, &g->io);
     uv_close((uv_handle_t *)&g->h, sig_close_cb);
+    if (!all->list) {
+        tl__loop_state_remove(g->loop, &all->st);
+        tl__free(all);
+    }
 }
 
-/* The loop is being freed: its tasks are gone already, so the target is not
+/* The loop is being freed: its tasks are gone already, so no target is
  * touched. */
-static void sig_shutdown(tl__ionode *n)
+static void sigs_teardown(tl__loop_state *st)
 {
-    close_sig(tl__container_of(n, tl__sig, io));
+    tl__sigs *all = tl__container_of(st, tl__sigs, st);
+    for (tl__sig *g = all->list, *next; g; g = next) {
+        next = g->next;
+        uv_close((uv_handle_t *)&g->h, sig_close_cb);
+    }
+    tl__free(all);
 }
 
 static void drop_handler(tl__sig *g)
@@ -118,7 +140,8 @@ static void on_signal(uv_signal_t *h, int signum)
 
 static tl__sig *find_sig(tl_loop *loop, int signum)
 {
-    for (tl__sig *g = loop->sigs; g; g = g->next)
+    tl__sigs *all = loop_sigs(loop);
+    for (tl__sig *g = all ? all->list : NULL; g; g = g->next)
         if (g->signum == signum)
             return g;
     return NULL;
@@ -130,26 +153,37 @@ static tl__sig *watch(tl_loop *loop, int signum)
     tl__sig *g = find_sig(loop, signum);
     if (g)
         return g;
-    g = tl__calloc(1, sizeof *g);
-    if (!g)
-        return NULL;
-    if (tl__fault_point() || uv_signal_init(&loop->uv, &g->h) != 0) {
-        tl__free(g);
-        return NULL;
+    tl__sigs *all = loop_sigs(loop);
+    bool fresh = !all;
+    if (fresh) {
+        all = tl__calloc(1, sizeof *all);
+        if (!all)
+            return NULL;
+        all->st.key = &sigs_key;
+        all->st.teardown = sigs_teardown;
     }
+    g = tl__calloc(1, sizeof *g);
+    if (!g || tl__fault_point() || uv_signal_init(&loop->uv, &g->h) != 0)
+        goto fail;
     g->h.data = g;
     g->loop = loop;
     g->signum = signum;
-    g->io.shutdown = sig_shutdown;
     if (uv_signal_start(&g->h, on_signal, signum) != 0) {
         uv_close((uv_handle_t *)&g->h, sig_close_cb);
-        return NULL;
+        g = NULL; /* freed by its close callback */
+        goto fail;
     }
     uv_unref((uv_handle_t *)&g->h); /* a watched signal does not keep the loop alive */
-    g->next = loop->sigs;
-    loop->sigs = g;
-    tl__io_link(loop, &g->io);
+    if (fresh)
+        tl__loop_state_add(loop, &all->st);
+    g->next = all->list;
+    all->list = g;
     return g;
+fail:
+    tl__free(g);
+    if (fresh)
+        tl__free(all);
+    return NULL;
 }
 
 int tl_signal_wait(int signum)

@@ -1,9 +1,11 @@
 /* tl_run: asyncio.run for C. A fresh loop, main as a task, SIGINT turned
  * into cancelling main (the second SIGINT kills the program as usual, as in
- * asyncio 3.11+), leftovers cancelled and awaited, the loop closed. */
+ * asyncio 3.11+), leftovers cancelled and awaited, the loop closed. It
+ * lives in src/os because the SIGINT part is signal.c's: the core knows no
+ * signals but SIGPIPE. */
 #include <signal.h>
 
-#include "internal.h"
+#include "os.h"
 
 int tl_run(tl_fn main, void *arg)
 {
@@ -13,9 +15,7 @@ int tl_run(tl_fn main, void *arg)
     if (!loop)
         return TL_ENOMEM;
     /* Only take SIGINT over where the program has not set its own handler. */
-    struct sigaction old;
-    if (sigaction(SIGINT, NULL, &old) == 0 && !(old.sa_flags & SA_SIGINFO) &&
-        old.sa_handler == SIG_DFL) {
+    if (tl__signal_is_default(SIGINT)) {
         if (tl__signal_cancel_main(loop, SIGINT) != 0) {
             tl_loop_free(loop);
             return TL_ENOMEM;
