@@ -249,3 +249,28 @@ Test(debug, dump_tasks_shows_what_gathers_groups_and_generators_wait_for)
     cr_assert_not_null(strstr(text, "'consumer' waiting on generator"), "%s", text);
     free(text);
 }
+
+/* tl_wait and as_completed walk their sets as gather does: the child sleeps
+ * under its waiter in the tree, not as a root of its own. */
+static int dump_wait_body(void *arg)
+{
+    char *text = NULL;
+    tl_task_opts c = {.name = "awaited-by-wait"}, d = {.name = "dumper"};
+    tl_task *t[2] = {tl_create_task_ex(child_task, NULL, &c),
+                     tl_create_task_ex(dump_later, &text, &d)};
+    tl_wait(t, 2, -1, TL_ALL_COMPLETED);
+    for (int i = 0; i < 2; i++)
+        tl_task_release(t[i]);
+    *(char **)arg = text;
+    return 0;
+}
+
+Test(debug, dump_tasks_shows_what_tl_wait_waits_for)
+{
+    char *text = NULL;
+    RUN(dump_wait_body, &text);
+    cr_assert_not_null(text);
+    cr_assert_not_null(strstr(text, "'main' waiting on wait"), "%s", text);
+    cr_assert_not_null(strstr(text, "└── #2 'awaited-by-wait' waiting on sleep"), "%s", text);
+    free(text);
+}

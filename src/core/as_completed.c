@@ -30,7 +30,7 @@ static void ready_push(ac *a, size_t i)
 static void ac_done(tl__waitset *ws, size_t i, int code)
 {
     (void)code;
-    ac *a = (ac *)ws;
+    ac *a = tl__container_of(ws, ac, ws);
     ready_push(a, i);
     if (a->self)
         tl__wake_slot(&a->self, 0);
@@ -122,7 +122,7 @@ int tl_as_completed_next(tl_as_completed *it, tl_task **out)
             tl__timer_add(self->loop, &self->timer, a->deadline);
         }
         a->self = self;
-        rc = tl__wait(self, "as_completed", a, ac_detach, a);
+        rc = tl__wait_on(self, TL__WAIT_SET, "as_completed", &a->ws, ac_detach, a);
         tl__timer_remove(self->loop, &self->timer);
         if (rc)
             return rc;

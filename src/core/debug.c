@@ -88,13 +88,13 @@ static void describe_wait(FILE *out, const tl_task *t)
 {
     if (t->state != TL__WAITING || !t->wait_what)
         return;
-    if (strcmp(t->wait_what, "sleep") == 0) {
+    if (t->wait_kind == TL__WAIT_SLEEP) {
         double left = ((double)t->timer.when - (double)uv_hrtime()) / 1e9;
-        fprintf(out, " on sleep (%.3f s left)", left > 0 ? left : 0.0);
-    } else if (strcmp(t->wait_what, "task") == 0) {
+        fprintf(out, " on %s (%.3f s left)", t->wait_what, left > 0 ? left : 0.0);
+    } else if (t->wait_kind == TL__WAIT_TASK) {
         const tl_task *a = t->wait_obj;
         char buf[40];
-        fprintf(out, " on task #%llu '%s'", (unsigned long long)a->id,
+        fprintf(out, " on %s #%llu '%s'", t->wait_what, (unsigned long long)a->id,
                 tl__task_name_buf(a, buf, sizeof buf));
     } else {
         fprintf(out, " on %s %p", t->wait_what, t->wait_obj);
@@ -114,26 +114,32 @@ static void print_task(FILE *out, const tl_task *t, int depth)
     fputc('\n', out);
 }
 
-static bool waits_on(const tl_task *t, const char *what)
-{
-    return t->state == TL__WAITING && t->wait_what && strcmp(t->wait_what, what) == 0;
-}
-
 /* Calls fn with each task t waits for: one for await and wait_for, the set
  * of a gather, wait or as_completed, a group's running children, the task
  * of the generator it asks for a value. */
 static void each_awaited(const tl_task *t, tl__each_fn fn, void *ctx)
 {
-    if (waits_on(t, "task")) {
+    if (t->state != TL__WAITING)
+        return;
+    switch (t->wait_kind) {
+    case TL__WAIT_TASK:
         fn(t->wait_obj, ctx);
-    } else if (waits_on(t, "gather") || waits_on(t, "wait") || waits_on(t, "as_completed")) {
+        break;
+    case TL__WAIT_SET:
         tl__waitset_each(t->wait_obj, fn, ctx);
-    } else if (waits_on(t, "group")) {
+        break;
+    case TL__WAIT_GROUP:
         tl__group_each(t->wait_obj, fn, ctx);
-    } else if (waits_on(t, "generator")) {
+        break;
+    case TL__WAIT_GEN: {
         tl_task *g = tl__gen_task(t->wait_obj);
         if (g)
             fn(g, ctx);
+        break;
+    }
+    case TL__WAIT_OTHER:
+    case TL__WAIT_SLEEP:
+        break;
     }
 }
 

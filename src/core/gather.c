@@ -16,7 +16,7 @@ typedef struct gather {
 static void gather_done(tl__waitset *ws, size_t i, int code)
 {
     (void)i;
-    gather *g = (gather *)ws;
+    gather *g = tl__container_of(ws, gather, ws);
     if (!g->self)
         return;
     if (code < 0 && !g->want_all) {
@@ -36,7 +36,7 @@ static void gather_detach(tl_task *t, void *ctx)
 static int park(gather *g, tl_task *self)
 {
     g->self = self;
-    return tl__wait(self, "gather", g, gather_detach, g);
+    return tl__wait_on(self, TL__WAIT_SET, "gather", &g->ws, gather_detach, g);
 }
 
 /* The first error among the tasks done before the gather began, in order. */

@@ -91,7 +91,7 @@ int tl_gen_next(tl_gen *g, void **value)
         tl__wake(g->task, 0);
     }
     g->consumer = self;
-    rc = tl__wait(self, "generator", g, next_detach, g);
+    rc = tl__wait_on(self, TL__WAIT_GEN, "generator", g, next_detach, g);
     if (self->flags & TL__INTERRUPTED) {
         /* As in Python, where the generator runs in the consumer's task: the
          * cancellation reaches the generator, which finishes. An error it

@@ -76,7 +76,7 @@ static void group_detach(tl_task *t, void *ctx)
 static int park(tl_group *g, tl_task *self)
 {
     g->waiter = self;
-    return tl__wait(self, "group", g, group_detach, g);
+    return tl__wait_on(self, TL__WAIT_GROUP, "group", g, group_detach, g);
 }
 
 int tl_group_wait(tl_group *g)

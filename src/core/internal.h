@@ -160,6 +160,17 @@ enum tl__scope_flags { TL__SCOPE_EXPIRED = 1, TL__SCOPE_ENTERED = 2 };
 
 typedef void (*tl__detach_fn)(tl_task *t, void *ctx);
 
+/* What a waiting task's wait_obj is: tl_dump_tasks walks from a task to the
+ * tasks it waits for by this, never by the label users see. */
+typedef enum {
+    TL__WAIT_OTHER, /* not a task or set of tasks: printed, not walked */
+    TL__WAIT_SLEEP, /* NULL: the task's own timer says when */
+    TL__WAIT_TASK,  /* tl_task *: tl_task_wait, tl_wait_for */
+    TL__WAIT_SET,   /* tl__waitset *: tl_gather, tl_wait, as_completed */
+    TL__WAIT_GROUP, /* tl_group *: tl_group_wait */
+    TL__WAIT_GEN,   /* tl_gen *: a generator's consumer */
+} tl__wait_kind;
+
 struct tl_task {
     tl__item item; /* in the ready queue */
     uint8_t state;
@@ -180,6 +191,7 @@ struct tl_task {
     /* what the task waits on, for detaching and for tl_dump_tasks */
     const char *wait_what;
     void *wait_obj;
+    tl__wait_kind wait_kind;
     tl__detach_fn wait_detach;
     void *wait_ctx;
     /* set by a hand-off wake-up (tl__wake_handoff) until the task runs */
@@ -302,8 +314,15 @@ static inline int tl__interrupt(tl_task *t)
         return 0;
     return tl__interrupt_slow(t);
 }
-/* Parks the current task until tl__wake; returns the wake code. */
-int tl__wait(tl_task *t, const char *what, void *obj, tl__detach_fn detach, void *ctx);
+/* Parks the current task until tl__wake; returns the wake code. kind says
+ * what obj is, for tl_dump_tasks's walk; what is the label it shows. */
+int tl__wait_on(tl_task *t, tl__wait_kind kind, const char *what, void *obj, tl__detach_fn detach,
+                void *ctx);
+/* A wait whose obj tl_dump_tasks only prints (a lock, a stream, a queue). */
+static inline int tl__wait(tl_task *t, const char *what, void *obj, tl__detach_fn detach, void *ctx)
+{
+    return tl__wait_on(t, TL__WAIT_OTHER, what, obj, detach, ctx);
+}
 /* A waiter that knows its list, for tl__wait_in. */
 typedef struct tl__list_waiter {
     tl__waiter w; /* first: the list holds &w, which is the record's address */
@@ -313,11 +332,16 @@ void tl__list_waiter_detach(tl_task *t, void *ctx);
 /* Parks self at the tail of list until something wakes it (or cancellation,
  * or a timeout, takes it off the list): the wake code. what and obj are what
  * tl_dump_tasks shows it waiting on. */
-static inline int tl__wait_in(tl_task *self, tl__wlist *list, const char *what, void *obj)
+static inline int tl__wait_in_on(tl_task *self, tl__wlist *list, tl__wait_kind kind,
+                                 const char *what, void *obj)
 {
     tl__list_waiter lw = {.w.task = self, .list = list};
     tl__wlist_push(list, &lw.w);
-    return tl__wait(self, what, obj, tl__list_waiter_detach, &lw);
+    return tl__wait_on(self, kind, what, obj, tl__list_waiter_detach, &lw);
+}
+static inline int tl__wait_in(tl_task *self, tl__wlist *list, const char *what, void *obj)
+{
+    return tl__wait_in_on(self, list, TL__WAIT_OTHER, what, obj);
 }
 /* Makes a waiting task ready with code as its wait's result. */
 void tl__wake(tl_task *t, int code);
@@ -363,9 +387,10 @@ void tl__timer_drop(tl__timer *t);
 void tl__future_spares_free(tl_loop *loop);
 
 /* For tl_dump_tasks: calls fn with each task that a waiting task's wait (its
- * wait_what and wait_obj) is waiting for. */
+ * wait_kind and wait_obj) is waiting for. */
 typedef void (*tl__each_fn)(tl_task *awaited, void *ctx);
-void tl__waitset_each(void *ws, tl__each_fn fn, void *ctx);
+struct tl__waitset;
+void tl__waitset_each(const struct tl__waitset *ws, tl__each_fn fn, void *ctx);
 void tl__group_each(tl_group *g, tl__each_fn fn, void *ctx);
 tl_task *tl__gen_task(const tl_gen *g);
 

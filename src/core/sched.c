@@ -106,9 +106,11 @@ void tl__wake_handoff(tl_task *t, int code, tl__detach_fn undo, void *ctx)
     t->wake_undo_ctx = ctx;
 }
 
-int tl__wait(tl_task *t, const char *what, void *obj, tl__detach_fn detach, void *ctx)
+int tl__wait_on(tl_task *t, tl__wait_kind kind, const char *what, void *obj, tl__detach_fn detach,
+                void *ctx)
 {
     t->state = TL__WAITING;
+    t->wait_kind = kind;
     t->flags &= (uint8_t)~TL__INTERRUPTED;
     t->wait_what = what;
     t->wait_obj = obj;

@@ -163,7 +163,7 @@ int tl_await(tl_task *t)
     }
     int rc = tl__interrupt(self);
     if (rc == 0) {
-        rc = tl__wait_in(self, &t->awaiters, "task", t);
+        rc = tl__wait_in_on(self, &t->awaiters, TL__WAIT_TASK, "task", t);
         if (!(self->flags & TL__INTERRUPTED))
             return rc;
     }

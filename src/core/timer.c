@@ -164,5 +164,5 @@ int tl_sleep(double seconds)
     }
     t->timer.fire = sleep_fire;
     tl__timer_add(t->loop, &t->timer, tl__deadline_after(seconds));
-    return tl__wait(t, "sleep", NULL, sleep_detach, NULL);
+    return tl__wait_on(t, TL__WAIT_SLEEP, "sleep", NULL, sleep_detach, NULL);
 }

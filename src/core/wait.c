@@ -27,7 +27,7 @@ static bool satisfied(int return_when, int code, size_t left)
 static void waitany_done(tl__waitset *ws, size_t i, int code)
 {
     (void)i;
-    waitany *w = (waitany *)ws;
+    waitany *w = tl__container_of(ws, waitany, ws);
     if (w->self && satisfied(w->return_when, code, ws->left))
         tl__wake_slot(&w->self, 0);
 }
@@ -75,7 +75,7 @@ int tl_wait(tl_task *const *tasks, size_t n, double timeout, int return_when)
                 tl__timer_add(self->loop, &self->timer, tl__deadline_after(timeout));
             }
             w.self = self;
-            rc = tl__wait(self, "wait", &w, waitany_detach, &w);
+            rc = tl__wait_on(self, TL__WAIT_SET, "wait", &w.ws, waitany_detach, &w);
             tl__timer_remove(self->loop, &self->timer);
         }
     }
@@ -145,7 +145,7 @@ int tl_wait_for(tl_task *t, double timeout)
         self->timer.fire = waitfor_timeout;
         tl__timer_add(self->loop, &self->timer, tl__deadline_after(timeout));
     }
-    rc = tl__wait(self, "task", t, waitfor_detach, &wf);
+    rc = tl__wait_on(self, TL__WAIT_TASK, "task", t, waitfor_detach, &wf);
     if (self->flags & TL__INTERRUPTED) {
         tl__cancel_and_wait(self, t);
         return rc;

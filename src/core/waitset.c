@@ -44,9 +44,8 @@ int tl__waitset_init(tl__waitset *ws, tl_task *const *tasks, size_t n, tl__waits
     return 0;
 }
 
-void tl__waitset_each(void *set, tl__each_fn fn, void *ctx)
+void tl__waitset_each(const tl__waitset *ws, tl__each_fn fn, void *ctx)
 {
-    tl__waitset *ws = set;
     for (size_t i = 0; i < ws->n; i++)
         if (ws->nodes[i].notify)
             fn(ws->tasks[i], ctx);
