@@ -329,15 +329,25 @@ typedef struct tl__list_waiter {
     tl__wlist *list;
 } tl__list_waiter;
 void tl__list_waiter_detach(tl_task *t, void *ctx);
-/* Parks self at the tail of list until something wakes it (or cancellation,
- * or a timeout, takes it off the list): the wake code. what and obj are what
- * tl_dump_tasks shows it waiting on. */
+/* Parks self at the tail of list, in the record lw (which may be the first
+ * member of a bigger one that the waker finds through the list), until
+ * something wakes it or cancellation, or a timeout, takes it off the list:
+ * the wake code. what and obj are what tl_dump_tasks shows it waiting on. */
+static inline int tl__wait_listed(tl_task *self, tl__list_waiter *lw, tl__wlist *list,
+                                  tl__wait_kind kind, const char *what, void *obj)
+{
+    lw->w.task = self;
+    lw->w.notify = NULL;
+    lw->list = list;
+    tl__wlist_push(list, &lw->w);
+    return tl__wait_on(self, kind, what, obj, tl__list_waiter_detach, lw);
+}
+/* The same with a record of its own, for waits that need nothing more. */
 static inline int tl__wait_in_on(tl_task *self, tl__wlist *list, tl__wait_kind kind,
                                  const char *what, void *obj)
 {
-    tl__list_waiter lw = {.w.task = self, .list = list};
-    tl__wlist_push(list, &lw.w);
-    return tl__wait_on(self, kind, what, obj, tl__list_waiter_detach, &lw);
+    tl__list_waiter lw;
+    return tl__wait_listed(self, &lw, list, kind, what, obj);
 }
 static inline int tl__wait_in(tl_task *self, tl__wlist *list, const char *what, void *obj)
 {

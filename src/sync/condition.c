@@ -10,7 +10,7 @@
 #include "sync.h"
 
 typedef struct cond_waiter {
-    tl__waiter w;
+    tl__list_waiter lw; /* first: the list holds its address */
     tl_condition *cond;
 } cond_waiter;
 
@@ -36,7 +36,7 @@ static bool notify_one(tl_condition *cond)
     if (!w)
         return false;
     cond->_handoffs++;
-    tl__wake_handoff(w->w.task, 0, notify_undo, w);
+    tl__wake_handoff(w->lw.w.task, 0, notify_undo, w);
     return true;
 }
 
@@ -49,13 +49,6 @@ static void notify_undo(tl_task *t, void *ctx)
     notify_one(w->cond);
 }
 
-static void wait_detach(tl_task *t, void *ctx)
-{
-    (void)t;
-    cond_waiter *w = ctx;
-    tl__wlist_remove(TL__SYNC_WAITERS(w->cond), &w->w);
-}
-
 int tl_condition_wait(tl_condition *cond)
 {
     tl_task *self = tl__need_task("tl_condition_wait");
@@ -64,10 +57,9 @@ int tl_condition_wait(tl_condition *cond)
     int rc = tl__interrupt(self);
     if (rc)
         return rc; /* still holding the lock, as if released and taken back */
-    cond_waiter w = {.w.task = self, .cond = cond};
-    tl__wlist_push(TL__SYNC_WAITERS(cond), &w.w);
+    cond_waiter w = {.cond = cond};
     tl_lock_release(cond->_lock);
-    rc = tl__wait(self, "condition", cond, wait_detach, &w);
+    rc = tl__wait_listed(self, &w.lw, TL__SYNC_WAITERS(cond), TL__WAIT_OTHER, "condition", cond);
     if (rc == 0)
         cond->_handoffs--;
     /* Take the lock back whatever happened: neither cancellation nor a

@@ -9,7 +9,7 @@
 #include "sync.h"
 
 typedef struct lock_waiter {
-    tl__waiter w;
+    tl__list_waiter lw; /* first: the list holds its address */
     tl_lock *lock;
 } lock_waiter;
 
@@ -41,7 +41,7 @@ static void pass_on(tl_lock *lock)
         return;
     }
     lock->_handoffs++;
-    tl__wake_handoff(w->w.task, 0, release_undo, w);
+    tl__wake_handoff(w->lw.w.task, 0, release_undo, w);
 }
 
 /* The waiter the lock was handed to was cancelled before it ran. */
@@ -51,13 +51,6 @@ static void release_undo(tl_task *t, void *ctx)
     lock_waiter *w = ctx;
     w->lock->_handoffs--;
     pass_on(w->lock);
-}
-
-static void acquire_detach(tl_task *t, void *ctx)
-{
-    (void)t;
-    lock_waiter *w = ctx;
-    tl__wlist_remove(TL__SYNC_WAITERS(w->lock), &w->w);
 }
 
 int tl_lock_acquire(tl_lock *lock)
@@ -70,9 +63,8 @@ int tl_lock_acquire(tl_lock *lock)
     int rc = tl__interrupt(self);
     if (rc)
         return rc;
-    lock_waiter w = {.w.task = self, .lock = lock};
-    tl__wlist_push(TL__SYNC_WAITERS(lock), &w.w);
-    rc = tl__wait(self, "lock", lock, acquire_detach, &w);
+    lock_waiter w = {.lock = lock};
+    rc = tl__wait_listed(self, &w.lw, TL__SYNC_WAITERS(lock), TL__WAIT_OTHER, "lock", lock);
     if (rc == 0)
         lock->_handoffs--; /* ours now: release handed it over, still locked */
     return rc;

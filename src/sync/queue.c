@@ -45,7 +45,7 @@ struct tl_queue {
 };
 
 typedef struct queue_waiter {
-    tl__waiter w;
+    tl__list_waiter lw; /* first: the lists hold its address */
     tl_queue *q;
     void *item; /* a putter's item, to put */
 } queue_waiter;
@@ -208,7 +208,7 @@ static inline void slot_freed(tl_queue *q)
         return;
     queue_waiter *p = (queue_waiter *)tl__wlist_pop(&q->putters);
     q->nres++;
-    tl__wake_handoff(p->w.task, 0, put_undo, p);
+    tl__wake_handoff(p->lw.w.task, 0, put_undo, p);
 }
 
 /* A putter promised a slot was cancelled before it ran: the next one gets it. */
@@ -229,7 +229,7 @@ static inline void item_added(tl_queue *q)
     if (!g)
         return;
     q->nclaim++;
-    tl__wake_handoff(g->w.task, 0, get_undo, g);
+    tl__wake_handoff(g->lw.w.task, 0, get_undo, g);
 }
 
 /* A getter promised an item was cancelled before it ran: the next one gets
@@ -242,27 +242,6 @@ static void get_undo(tl_task *t, void *ctx)
     q->nclaim--;
     if (!q->immediate)
         item_added(q);
-}
-
-static void getter_detach(tl_task *t, void *ctx)
-{
-    (void)t;
-    queue_waiter *w = ctx;
-    tl__wlist_remove(&w->q->getters, &w->w);
-}
-
-static void putter_detach(tl_task *t, void *ctx)
-{
-    (void)t;
-    queue_waiter *w = ctx;
-    tl__wlist_remove(&w->q->putters, &w->w);
-}
-
-static void joiner_detach(tl_task *t, void *ctx)
-{
-    (void)t;
-    queue_waiter *w = ctx;
-    tl__wlist_remove(&w->q->joiners, &w->w);
 }
 
 /* ---- the API ---- */
@@ -312,13 +291,9 @@ void tl_queue_free(tl_queue *q)
 {
     if (!q)
         return;
-    size_t waiting = tl__sync_count(&q->getters) + tl__sync_count(&q->putters) +
-                     tl__sync_count(&q->joiners) + q->nclaim + q->nres;
-    if (waiting)
-        tl__fatal("tl_queue_free: queue %p freed while %zu task(s) still wait on it; a queue "
-                  "must outlive every wait on it (shut it down or cancel the waiters and let "
-                  "them finish first)",
-                  (void *)q, waiting);
+    tl__sync_check_idle_n("tl_queue_free", "queue", q,
+                          tl__sync_count(&q->getters) + tl__sync_count(&q->putters) +
+                              tl__sync_count(&q->joiners) + q->nclaim + q->nres);
     while (q->n) {
         void *item = take(q);
         if (q->drop)
@@ -357,9 +332,8 @@ int tl_queue_put(tl_queue *q, void *item)
     int rc = tl__interrupt(self);
     if (rc)
         return rc;
-    queue_waiter w = {.w.task = self, .q = q, .item = item};
-    tl__wlist_push(&q->putters, &w.w);
-    rc = tl__wait(self, "queue put", q, putter_detach, &w);
+    queue_waiter w = {.q = q, .item = item};
+    rc = tl__wait_listed(self, &w.lw, &q->putters, TL__WAIT_OTHER, "queue put", q);
     if (rc)
         return rc; /* interrupted, or woken by shutdown: nothing promised */
     q->nres--;
@@ -391,9 +365,8 @@ int tl_queue_get(tl_queue *q, void **item)
     int rc = tl__interrupt(self);
     if (rc)
         return rc;
-    queue_waiter w = {.w.task = self, .q = q};
-    tl__wlist_push(&q->getters, &w.w);
-    rc = tl__wait(self, "queue get", q, getter_detach, &w);
+    queue_waiter w = {.q = q};
+    rc = tl__wait_listed(self, &w.lw, &q->getters, TL__WAIT_OTHER, "queue get", q);
     if (rc)
         return rc; /* interrupted, or woken by shutdown: nothing promised */
     q->nclaim--;
@@ -421,9 +394,8 @@ int tl_queue_join(tl_queue *q)
     int rc = tl__interrupt(self);
     if (rc)
         return rc;
-    queue_waiter w = {.w.task = self, .q = q};
-    tl__wlist_push(&q->joiners, &w.w);
-    return tl__wait(self, "queue join", q, joiner_detach, &w);
+    queue_waiter w = {.q = q};
+    return tl__wait_listed(self, &w.lw, &q->joiners, TL__WAIT_OTHER, "queue join", q);
 }
 
 void tl_queue_shutdown(tl_queue *q, bool immediate)

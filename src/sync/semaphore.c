@@ -11,7 +11,7 @@
 #include "sync.h"
 
 typedef struct sem_waiter {
-    tl__waiter w;
+    tl__list_waiter lw; /* first: the list holds its address */
     tl_semaphore *sem;
 } sem_waiter;
 
@@ -63,7 +63,7 @@ static void pass_on(tl_semaphore *sem)
         return;
     }
     sem->_handoffs++;
-    tl__wake_handoff(w->w.task, 0, release_undo, w);
+    tl__wake_handoff(w->lw.w.task, 0, release_undo, w);
 }
 
 static void release_undo(tl_task *t, void *ctx)
@@ -72,13 +72,6 @@ static void release_undo(tl_task *t, void *ctx)
     sem_waiter *w = ctx;
     w->sem->_handoffs--;
     pass_on(w->sem);
-}
-
-static void acquire_detach(tl_task *t, void *ctx)
-{
-    (void)t;
-    sem_waiter *w = ctx;
-    tl__wlist_remove(TL__SYNC_WAITERS(w->sem), &w->w);
 }
 
 int tl_semaphore_acquire(tl_semaphore *sem)
@@ -91,9 +84,8 @@ int tl_semaphore_acquire(tl_semaphore *sem)
     int rc = tl__interrupt(self);
     if (rc)
         return rc;
-    sem_waiter w = {.w.task = self, .sem = sem};
-    tl__wlist_push(TL__SYNC_WAITERS(sem), &w.w);
-    rc = tl__wait(self, "semaphore", sem, acquire_detach, &w);
+    sem_waiter w = {.sem = sem};
+    rc = tl__wait_listed(self, &w.lw, TL__SYNC_WAITERS(sem), TL__WAIT_OTHER, "semaphore", sem);
     if (rc == 0)
         sem->_handoffs--;
     return rc;

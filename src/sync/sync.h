@@ -25,16 +25,26 @@ static inline size_t tl__sync_count(const tl__wlist *l)
 }
 
 /* Aborts when a primitive is destroyed with tasks still inside one of its
- * waiting calls: parked in its list, or woken with a hand-off they have not
- * yet run to see. Their records would point into freed memory. */
+ * waiting calls (waiting of them): parked in a list, or woken with a
+ * hand-off they have not yet run to see. Their records would point into
+ * freed memory. */
+static inline void tl__sync_check_idle_n(const char *fn, const char *what, const void *obj,
+                                         size_t waiting)
+{
+    if (__builtin_expect(!waiting, 1))
+        return;
+    tl__fatal("%s: %s %p destroyed while %zu task(s) still wait on it; a %s must outlive "
+              "every wait on it (wake or cancel the waiters and let them finish first)",
+              fn, what, obj, waiting, what);
+}
+
+/* The same for a primitive with one waiter list. */
 static inline void tl__sync_check_idle(const char *fn, const char *what, const void *obj,
                                        const tl__wlist *l, unsigned handoffs)
 {
     if (__builtin_expect(!l->head && !handoffs, 1))
         return;
-    tl__fatal("%s: %s %p destroyed while %zu task(s) still wait on it; a %s must outlive "
-              "every wait on it (wake or cancel the waiters and let them finish first)",
-              fn, what, obj, tl__sync_count(l) + handoffs, what);
+    tl__sync_check_idle_n(fn, what, obj, tl__sync_count(l) + handoffs);
 }
 
 #endif
