@@ -100,12 +100,9 @@ void tl__call_run(tl__item *it)
     tl__free(h);
 }
 
-void tl__item_drop(tl__item *it)
+void tl__call_drop(tl__item *it)
 {
-    if (it->kind == TL__ITEM_CALL)
-        tl__free(tl__container_of(it, tl_handle, item));
-    else if (it->kind == TL__ITEM_FUTCB)
-        tl__futcb_drop(it);
+    tl__free(tl__container_of(it, tl_handle, item));
 }
 
 void tl__timer_drop(tl__timer *t)

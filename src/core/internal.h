@@ -392,6 +392,7 @@ void tl__call_run(tl__item *it);
 void tl__futcb_run(tl__item *it);
 /* Frees a queued item or timer the closing loop will never run. */
 void tl__item_drop(tl__item *it);
+void tl__call_drop(tl__item *it);
 void tl__futcb_drop(tl__item *it);
 void tl__timer_drop(tl__timer *t);
 void tl__future_spares_free(tl_loop *loop);

@@ -190,10 +190,8 @@ static void walk_close(uv_handle_t *h, void *arg)
 static void drop_queued(tl_loop *loop)
 {
     tl__item *it;
-    while ((it = tl__runq_pop(&loop->ready))) {
-        if (it->kind == TL__ITEM_CALL || it->kind == TL__ITEM_FUTCB)
-            tl__item_drop(it);
-    }
+    while ((it = tl__runq_pop(&loop->ready)))
+        tl__item_drop(it);
     while (loop->heap) {
         tl__timer *t = loop->heap;
         tl__timer_remove(loop, t);

@@ -49,12 +49,9 @@ static int connect_tcp(tl_task *self, const struct sockaddr *sa, tl_stream **out
     int rc = tl__interrupt(self);
     if (rc)
         return rc;
-    tl_stream *s = tl__stream_alloc(self->loop, true);
+    tl_stream *s = tl__stream_new(self->loop, TL__STREAM_TCP, NULL);
     if (!s)
         return TL_ENOMEM;
-    uv_tcp_init(&self->loop->uv, &s->uv.tcp);
-    tl__stream_opened(s);
-    uv_tcp_nodelay(&s->uv.tcp, 1); /* applied when the socket is made */
     rc = uv_tcp_connect(&s->creq, &s->uv.tcp, sa, connect_cb);
     if (rc) {
         tl__stream_release(s);
@@ -99,11 +96,9 @@ int tl_open_unix_connection(const char *path, tl_stream **out)
     int rc = tl__interrupt(self);
     if (rc)
         return rc;
-    tl_stream *s = tl__stream_alloc(self->loop, false);
+    tl_stream *s = tl__stream_new(self->loop, TL__STREAM_PIPE, NULL);
     if (!s)
         return TL_ENOMEM;
-    uv_pipe_init(&self->loop->uv, &s->uv.pipe, 0);
-    tl__stream_opened(s);
     uv_pipe_connect(&s->creq, &s->uv.pipe, path, connect_cb);
     return finish_connect(s, self, out);
 }

@@ -81,12 +81,12 @@ struct tl_stream {
     tl_task *handler;
 };
 
-/* A new stream whose handle the caller initializes (uv_tcp_init, uv_pipe_init)
- * right after: NULL when memory runs out. The owner holds one reference and
- * the handle, once initialized, another. */
-tl_stream *tl__stream_alloc(tl_loop *loop, bool tcp);
-/* Attaches a stream whose handle is initialized to its loop (tl__loop_attach). */
-void tl__stream_opened(tl_stream *s);
+typedef enum { TL__STREAM_TCP, TL__STREAM_PIPE, TL__STREAM_FILE } tl__stream_kind;
+/* A new stream attached to its loop, its handle initialized (a TCP socket
+ * with Nagle off) but not yet opened or connected, or reading file (which it
+ * then owns): NULL when memory runs out. The owner holds one reference and
+ * the handle another; tl__stream_release undoes it. */
+tl_stream *tl__stream_new(tl_loop *loop, tl__stream_kind kind, tl__filesrc *file);
 /* Starts reading ahead (a connected stream); 0 or a libuv error. */
 int tl__stream_start(tl_stream *s);
 /* Closes s once its writes are sent (at once if none are, or it broke). */

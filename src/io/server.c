@@ -112,22 +112,12 @@ static int conn_main(void *arg)
 /* Wraps an accepted socket in a stream and starts its handler. */
 static int new_connection(tl_server *srv, int fd)
 {
-    tl_stream *s = tl__stream_alloc(srv->loop, srv->path == NULL);
+    tl_stream *s = tl__stream_new(srv->loop, srv->path ? TL__STREAM_PIPE : TL__STREAM_TCP, NULL);
     if (!s) {
         close(fd);
         return TL_ENOMEM;
     }
-    int rc;
-    if (srv->path) {
-        uv_pipe_init(&srv->loop->uv, &s->uv.pipe, 0);
-        tl__stream_opened(s);
-        rc = uv_pipe_open(&s->uv.pipe, fd);
-    } else {
-        uv_tcp_init(&srv->loop->uv, &s->uv.tcp);
-        tl__stream_opened(s);
-        uv_tcp_nodelay(&s->uv.tcp, 1); /* applied as the socket is opened */
-        rc = uv_tcp_open(&s->uv.tcp, fd);
-    }
+    int rc = srv->path ? uv_pipe_open(&s->uv.pipe, fd) : uv_tcp_open(&s->uv.tcp, fd);
     if (rc) {
         close(fd);
         tl__stream_release(s);

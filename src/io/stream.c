@@ -36,24 +36,33 @@ static size_t write_queued(const tl_stream *s)
 
 static void io_teardown(tl__attached *n);
 
-tl_stream *tl__stream_alloc(tl_loop *loop, bool tcp)
+tl_stream *tl__stream_new(tl_loop *loop, tl__stream_kind kind, tl__filesrc *file)
 {
     tl_stream *s = tl__calloc(1, sizeof *s);
     if (!s)
         return NULL;
     s->loop = loop;
-    s->refs = 2; /* the owner, the handle */
-    s->flags = tcp ? TL__S_TCP : 0;
+    s->refs = 2; /* the owner, the handle (or the file source) */
     s->limit = TL_STREAM_LIMIT_DEFAULT;
     s->high_water = HIGH_WATER;
     s->attached.teardown = io_teardown;
-    return s;
-}
-
-void tl__stream_opened(tl_stream *s)
-{
+    switch (kind) {
+    case TL__STREAM_TCP:
+        s->flags = TL__S_TCP;
+        uv_tcp_init(&loop->uv, &s->uv.tcp);
+        uv_tcp_nodelay(&s->uv.tcp, 1); /* applied when the socket is made or opened */
+        break;
+    case TL__STREAM_PIPE:
+        uv_pipe_init(&loop->uv, &s->uv.pipe, 0);
+        break;
+    case TL__STREAM_FILE:
+        s->flags = TL__S_FILE;
+        s->file = file;
+        break;
+    }
     s->uv.handle.data = s;
-    tl__loop_attach(s->loop, &s->attached);
+    tl__loop_attach(loop, &s->attached);
+    return s;
 }
 
 void tl__stream_ref(tl_stream *s)

@@ -94,17 +94,14 @@ int tl_open_file_stream(const char *path, tl_stream **out)
         close(fd);
         return TL_EISDIR;
     }
-    tl_stream *s = tl__stream_alloc(op.self->loop, false);
-    tl__filesrc *f = s ? tl__malloc(sizeof *f) : NULL;
-    if (!f) {
-        tl__free(s);
+    tl__filesrc *f = tl__malloc(sizeof *f);
+    tl_stream *s = f ? tl__stream_new(op.self->loop, TL__STREAM_FILE, f) : NULL;
+    if (!s) {
+        tl__free(f);
         close(fd);
         return TL_ENOMEM;
     }
     *f = (tl__filesrc){.fd = fd};
-    s->file = f;
-    s->flags |= TL__S_FILE;
-    tl__stream_opened(s);
     tl__stream_start(s);
     *out = s;
     return 0;

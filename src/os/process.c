@@ -84,11 +84,9 @@ static void io_teardown(tl__attached *n)
 /* A socketpair: the parent's end as the stream p->pipes[i], the child's in the plan. */
 static int plan_pipe(tl_process *p, int i, size_t limit, stdio_plan *pl)
 {
-    tl_stream *s = tl__stream_alloc(p->loop, false);
+    tl_stream *s = tl__stream_new(p->loop, TL__STREAM_PIPE, NULL);
     if (!s)
         return TL_ENOMEM;
-    uv_pipe_init(&p->loop->uv, &s->uv.pipe, 0);
-    tl__stream_opened(s);
     uv_os_sock_t sv[2];
     int rc = uv_socketpair(SOCK_STREAM, 0, sv, UV_NONBLOCK_PIPE, 0);
     if (!rc && (rc = uv_pipe_open(&s->uv.pipe, sv[0]))) {
