@@ -5,8 +5,17 @@
  * swallowed by accident, and the asyncio toolbox on top. One header; the
  * reference is docs/reference/, the design docs/design.md.
  *
- * Every function that can fail returns a negative TL_E* code (libuv's error
- * numbers: the negated errno on Unix). Each prototype's comment says whether
+ * A function that can fail returns a negative TL_E* code (libuv's error
+ * numbers: the negated errno on Unix), with one exception: the constructors
+ * that hand back a new object and can fail only for want of memory return
+ * NULL instead, as malloc does, so that the object is the return value. They
+ * are tl_loop_new, tl_call_soon, tl_create_task(_ex), tl_future_new,
+ * tl_group_new, tl_group_spawn(_ex), tl_gen_new and the four tl_queue_new*.
+ * Three of them can also refuse their arguments, and say so with NULL too:
+ * tl_call_later and tl_call_at (a NaN time) and tl_queue_new_ex (a priority
+ * queue without cmp); tl_executor_new is NULL when threads run out as well.
+ * Anything else that can fail for more than one reason returns a code and
+ * the object through an out-parameter. Each prototype's comment says whether
  * the call suspends (may switch tasks) and what it can fail with.
  */
 #ifndef TULIP_H

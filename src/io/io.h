@@ -1,5 +1,5 @@
 /* What the I/O layer shares: the stream's insides (servers make streams from
- * accepted sockets; process pipes will too) and address helpers. */
+ * accepted sockets, process pipes, file streams) and address helpers. */
 #ifndef TL_IO_H
 #define TL_IO_H
 
