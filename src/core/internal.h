@@ -323,7 +323,7 @@ static inline int tl__wait(tl_task *t, const char *what, void *obj, tl__detach_f
 {
     return tl__wait_on(t, TL__WAIT_OTHER, what, obj, detach, ctx);
 }
-/* A waiter that knows its list, for tl__wait_in. */
+/* A waiter that knows its list, for tl__wait_listed. */
 typedef struct tl__list_waiter {
     tl__waiter w; /* first: the list holds &w, which is the record's address */
     tl__wlist *list;

@@ -35,9 +35,6 @@ static void close_noop(uv_handle_t *h)
 /* libuv calls that can fail go through the fault seam too. */
 #define UV_CALL(call) (tl__fault_point() ? UV_ENOMEM : (call))
 
-/* A write to a socket the peer has reset must come back as TL_EPIPE, not
- * kill the process: as Python does at start-up, SIGPIPE is ignored unless
- * the program chose a handler of its own. */
 bool tl__signal_is_default(int signum)
 {
     struct sigaction old;
@@ -45,6 +42,9 @@ bool tl__signal_is_default(int signum)
            old.sa_handler == SIG_DFL;
 }
 
+/* A write to a socket the peer has reset must come back as TL_EPIPE, not
+ * kill the process: as Python does at start-up, SIGPIPE is ignored unless
+ * the program chose a handler of its own. */
 static void ignore_sigpipe(void)
 {
     if (tl__signal_is_default(SIGPIPE))

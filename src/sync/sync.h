@@ -24,9 +24,9 @@ static inline size_t tl__sync_count(const tl__wlist *l)
     return n;
 }
 
-/* Aborts when a primitive is destroyed with tasks still inside one of its
- * waiting calls (waiting of them): parked in a list, or woken with a
- * hand-off they have not yet run to see. Their records would point into
+/* Aborts when a primitive is destroyed while waiting tasks are still inside
+ * one of its waiting calls: parked in a list, or woken with a hand-off they
+ * have not yet run to see. Their records would point into
  * freed memory. */
 static inline void tl__sync_check_idle_n(const char *fn, const char *what, const void *obj,
                                          size_t waiting)
