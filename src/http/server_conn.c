@@ -57,8 +57,9 @@ static bool wait_request(tl__http_conn *c)
             if ((skipped += 2) > hs->o.max_line)
                 return false;
         }
-        if (c->start < c->end)
-            return true;
+        size_t have = c->end - c->start;
+        if (have > 1 || (have == 1 && c->buf[c->start] != '\r'))
+            return true; /* a lone CR may be the start of one more empty line */
         if (hs->shutting_down && !tl_stream_buffered(c->s))
             return false;
         double from = c->nreq ? tl_time() : c->accepted;
@@ -158,12 +159,13 @@ static int prepare(tl__http_conn *c, size_t len)
 static bool finish(tl__http_conn *c, int rc)
 {
     tl_http_resp *resp = &c->resp;
-    if (tl_task_cancelled(c->task))
-        return false; /* shutdown's grace ran out */
     if (!resp->started) {
+        int status = c->reject ? c->reject : 500;
         if (c->reject)
             c->broken = true;
-        if (tl__http_resp_simple(resp, c->reject ? c->reject : 500))
+        if (rc == TL_ECANCELED && c->hs->shutting_down)
+            status = 503; /* shutdown's grace ran out: sent without waiting, then closed */
+        if (tl__http_resp_simple(resp, status))
             return false;
     } else if (rc < 0) {
         return false; /* the client sees the response cut short, never a wrong one */
