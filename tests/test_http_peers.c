@@ -56,16 +56,16 @@ static int curl_peer(void *arg)
     free(out);
     free(err);
     /* a chunked upload from stdin */
-    char *chunked[] = {"curl", "-sS", "-v", "-H", "Transfer-Encoding: chunked",
-                       "--data-binary", "@-", u2, NULL};
+    char *chunked[] = {"curl",          "-sS", "-v", "-H", "Transfer-Encoding: chunked",
+                       "--data-binary", "@-",  u2,   NULL};
     cr_assert_eq(run_peer(chunked, "chunked body from curl", &out, &err, 20), 0, "%s", err);
     cr_assert_str_eq(out, "POST /b ? 22:chunked body from curl");
     cr_assert(strstr(err, "Transfer-Encoding: chunked"), "%s", err);
     free(out);
     free(err);
     /* Expect: 100-continue answered when the handler reads */
-    char *cont[] = {"curl", "-sS", "-v", "-H", "Expect: 100-continue", "--data-binary", "@-", u2,
-                    NULL};
+    char *cont[] = {"curl",          "-sS", "-v", "-H", "Expect: 100-continue",
+                    "--data-binary", "@-",  u2,   NULL};
     cr_assert_eq(run_peer(cont, "waited for", &out, &err, 20), 0, "%s", err);
     cr_assert_str_eq(out, "POST /b ? 10:waited for");
     cr_assert(strstr(err, "HTTP/1.1 100 Continue"), "%s", err);
@@ -180,7 +180,8 @@ static const char wrk_lua[] =
     "  for _, t in ipairs(threads) do io.write(string.format('ok %d bad %d\\n', t:get('ok'), "
     "t:get('bad'))) end\n"
     "  local e = s.errors\n"
-    "  io.write(string.format('errors %d\\n', e.connect + e.read + e.write + e.status + e.timeout))\n"
+    "  io.write(string.format('errors %d\\n', e.connect + e.read + e.write + e.status + "
+    "e.timeout))\n"
     "end\n";
 
 static int wrk_peer(void *arg)
@@ -201,7 +202,8 @@ static int wrk_peer(void *arg)
     cr_assert_eq(st, 0, "%s", err);
     int ok = -1, bad = -1, errors = -1;
     char *line = strstr(out, "\nok ");
-    cr_assert(line && sscanf(line, "\nok %d bad %d\nerrors %d", &ok, &bad, &errors) == 3, "%s", out);
+    cr_assert(line && sscanf(line, "\nok %d bad %d\nerrors %d", &ok, &bad, &errors) == 3, "%s",
+              out);
     cr_assert_gt(ok, 1000, "%s", out);
     cr_assert_eq(bad, 0, "%s", out);
     cr_assert_eq(errors, 0, "%s", out);
@@ -249,8 +251,8 @@ static void slow_attack(const char *mode)
     url(u, sizeof u, srv, "/");
     prober p = {.port = tl_http_server_port(srv)};
     tl_task *t = tl_create_task(probe, &p);
-    char *argv[] = {"slowhttptest", (char *)mode, "-c", "200", "-r", "100", "-i", "1", "-l", "4",
-                    "-x", "16", "-s", "65536", "-p", "2", "-u", u, NULL};
+    char *argv[] = {"slowhttptest", (char *)mode, "-c", "200",   "-r", "100", "-i", "1", "-l", "4",
+                    "-x",           "16",         "-s", "65536", "-p", "2",   "-u", u,   NULL};
     int st = run_peer(argv, NULL, &out, &err, 25);
     p.stop = true;
     cr_assert_eq(tl_await(t), 0);
