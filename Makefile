@@ -2,7 +2,7 @@
 # commands: each installs what is missing first (scripts/bootstrap).
 JOBS := $(shell nproc)
 
-.PHONY: all build demo test bench bootstrap install clean format
+.PHONY: all build demo test bench fuzz bootstrap install clean format
 
 all: build
 
@@ -26,11 +26,17 @@ bench:
 	@bench/run build-bench
 	@bench/echo build-bench
 
+# Each libFuzzer target in fuzz/ over its corpus for FUZZ_TIME seconds (new inputs go
+# to build-fuzz/corpus/<name>, the seeds in fuzz/corpus/<name> stay as they are).
+FUZZ_TIME ?= 60
+fuzz: bootstrap
+	@scripts/fuzz $(FUZZ_TIME)
+
 install: build
 	@cmake --install build
 
 format:
-	@clang-format -i $$(git ls-files 'src/*.c' 'src/*.h' 'include/*.h' 'tests/*.c' 'tests/*.h' 'examples/*.c' 'bench/*.c')
+	@clang-format -i $$(git ls-files 'src/*.c' 'src/*.h' 'include/*.h' 'tests/*.c' 'tests/*.h' 'examples/*.c' 'bench/*.c' 'fuzz/*.c')
 
 clean:
-	@rm -rf build build-asan build-ucontext build-bench
+	@rm -rf build build-asan build-ucontext build-bench build-fuzz

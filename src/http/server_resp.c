@@ -274,8 +274,10 @@ static ssize_t build_head(tl_http_resp *resp, framing fr, uint64_t length, const
         w += sprintf(w, "Connection: close\r\n");
     else if (c->req.fr.version == 10)
         w += sprintf(w, "Connection: keep-alive\r\n");
-    memcpy(w, resp->hdrs, resp->hlen);
-    w += resp->hlen;
+    if (resp->hlen) { /* hdrs may be NULL when there are none: no memcpy from NULL */
+        memcpy(w, resp->hdrs, resp->hlen);
+        w += resp->hlen;
+    }
     *w++ = '\r';
     *w++ = '\n';
     return w - c->obuf;
