@@ -25,6 +25,7 @@ bench:
 	@cmake --build build-bench -j$(JOBS)
 	@bench/run build-bench
 	@bench/echo build-bench
+	@flock /tmp/tulip-bench.lock bench/http_server build-bench
 
 # Each libFuzzer target in fuzz/ over its corpus for FUZZ_TIME seconds (new inputs go
 # to build-fuzz/corpus/<name>, the seeds in fuzz/corpus/<name> stay as they are).
