@@ -83,8 +83,9 @@ static void request(int port, const char *method, const char *path)
     if (tl_open_connection("127.0.0.1", port, &s))
         return;
     char req[256];
-    int n = snprintf(req, sizeof req, "%s %s HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n",
-                     method, path);
+    int n =
+        snprintf(req, sizeof req, "%s %s HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n",
+                 method, path);
     tl_stream_write(s, req, (size_t)n);
     static char out[1 << 20];
     size_t len = 0;

@@ -46,7 +46,9 @@ static int list(tl_http_req *req, tl_http_resp *resp)
     const char *key;
     json_t *todo;
     json_object_foreach(todos, key, todo)
+    {
         json_array_append(all, todo);
+    }
     return send_json(resp, 200, all);
 }
 
