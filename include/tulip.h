@@ -123,9 +123,17 @@ TL_EXTERN const char *tl_version(void);
     XX(EXDEV, -EXDEV, "cross-device link not permitted")                       \
     XX(EOF, -4095, "end of file")
 
+/* tulip's own codes, in a range of their own as libuv's EAI codes have -3000.
+ * XX(name, value, message) */
+#define TL_OWN_ERRNO_MAP(XX)                                            \
+    XX(ETLS, -5001, "TLS protocol or handshake failure")                \
+    XX(ECERT, -5002, "peer certificate failed verification")            \
+    XX(ETRUNCATED, -5003, "connection closed without TLS close_notify") \
+    XX(EHTTP, -5004, "HTTP protocol error")
+
 enum tl_errno {
 #define TL__ERRNO_ENUM(name, value, msg) TL_##name = (value),
-    TL_ERRNO_MAP(TL__ERRNO_ENUM)
+    TL_ERRNO_MAP(TL__ERRNO_ENUM) TL_OWN_ERRNO_MAP(TL__ERRNO_ENUM)
 #undef TL__ERRNO_ENUM
 };
 
@@ -133,6 +141,11 @@ enum tl_errno {
 TL_EXTERN const char *tl_strerror(int err);
 /* "ECANCELED" for TL_ECANCELED; "UNKNOWN" for anything else. */
 TL_EXTERN const char *tl_err_name(int err);
+/* The detail of the last error a tulip call that gives detail (TLS, the HTTP
+ * client) returned in the current task, or thread outside tasks: OpenSSL's
+ * reason, libcurl's message. NULL when that error had none. Each task has its
+ * own; the string stays valid until the next such call in the same task. */
+TL_EXTERN const char *tl_error_detail(void);
 
 /* ======================================================================
  * Running: asyncio.run, the loop, plain callbacks

@@ -29,6 +29,16 @@
 /* Ends the program over a misuse that would otherwise corrupt memory. */
 void tl__fatal(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
 
+/* tl_error_detail(): a call that can give detail clears it on entry and sets
+ * it beside the error it returns. _on names the task (NULL: this thread
+ * outside tasks), for libcurl and OpenSSL callbacks that run on the loop on
+ * a task's behalf. */
+void tl__error_detail_set(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void tl__error_detail_set_on(tl_task *t, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+void tl__error_detail_clear(void);
+void tl__error_detail_clear_on(tl_task *t);
+
 /* ---- the run queue (the loop's ready list: everything it runs next, in FIFO
  * order). Not tl_queue, which is asyncio.Queue (src/sync/queue.c). ---- */
 
@@ -202,7 +212,8 @@ struct tl_task {
     tl__wlist awaiters;
     tl_task *all_prev, *all_next;
     uint64_t id;
-    char *name; /* NULL: "Task-<id>" */
+    char *name;   /* NULL: "Task-<id>" */
+    char *detail; /* tl_error_detail(), malloc'd; NULL: none */
     char name_buf[24];
 };
 

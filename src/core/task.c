@@ -122,6 +122,7 @@ void tl__task_free(tl_task *t)
     if (t->all_next)
         t->all_next->all_prev = t->all_prev;
     tl__free(t->name);
+    free(t->detail);
     tl__free(t);
 }
 
