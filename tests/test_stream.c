@@ -164,7 +164,7 @@ static int addresses(void *arg)
     cr_assert_eq(ntohl(((struct sockaddr_in *)&ss)->sin_addr.s_addr), INADDR_LOOPBACK);
     /* TCP_NODELAY is on by default, as in asyncio */
     uv_os_fd_t fd;
-    cr_assert_eq(uv_fileno(&c->uv.handle, &fd), 0);
+    cr_assert_eq(uv_fileno(&c->sock.uv.handle, &fd), 0);
     int on = 0;
     socklen_t ol = sizeof on;
     cr_assert_eq(getsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, &ol), 0);
@@ -491,7 +491,7 @@ static int resetting_handler(tl_stream *s, void *arg)
 {
     (void)arg;
     uv_os_fd_t fd;
-    cr_assert_eq(uv_fileno(&s->uv.handle, &fd), 0);
+    cr_assert_eq(uv_fileno(&s->sock.uv.handle, &fd), 0);
     struct linger lg = {.l_onoff = 1, .l_linger = 0};
     cr_assert_eq(setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg), 0);
     return 0; /* closing with linger 0 sends a reset */

@@ -52,7 +52,7 @@ static int connect_tcp(tl_task *self, const struct sockaddr *sa, tl_stream **out
     tl_stream *s = tl__stream_new(self->loop, TL__STREAM_TCP, NULL);
     if (!s)
         return TL_ENOMEM;
-    rc = uv_tcp_connect(&s->creq, &s->uv.tcp, sa, connect_cb);
+    rc = uv_tcp_connect(&s->creq, &s->sock.uv.tcp, sa, connect_cb);
     if (rc) {
         tl__stream_release(s);
         return rc;
@@ -99,7 +99,7 @@ int tl_open_unix_connection(const char *path, tl_stream **out)
     tl_stream *s = tl__stream_new(self->loop, TL__STREAM_PIPE, NULL);
     if (!s)
         return TL_ENOMEM;
-    uv_pipe_connect(&s->creq, &s->uv.pipe, path, connect_cb);
+    uv_pipe_connect(&s->creq, &s->sock.uv.pipe, path, connect_cb);
     return finish_connect(s, self, out);
 }
 
@@ -109,21 +109,21 @@ int tl_stream_peername(const tl_stream *s, struct sockaddr *addr, int *len)
 {
     if (!(s->flags & TL__S_TCP))
         return TL_ENOTSUP;
-    return uv_tcp_getpeername(&s->uv.tcp, addr, len);
+    return uv_tcp_getpeername(&s->sock.uv.tcp, addr, len);
 }
 
 int tl_stream_sockname(const tl_stream *s, struct sockaddr *addr, int *len)
 {
     if (!(s->flags & TL__S_TCP))
         return TL_ENOTSUP;
-    return uv_tcp_getsockname(&s->uv.tcp, addr, len);
+    return uv_tcp_getsockname(&s->sock.uv.tcp, addr, len);
 }
 
 int tl_stream_set_nodelay(tl_stream *s, bool on)
 {
     if (!(s->flags & TL__S_TCP))
         return TL_ENOTSUP;
-    return uv_tcp_nodelay(&s->uv.tcp, on);
+    return uv_tcp_nodelay(&s->sock.uv.tcp, on);
 }
 
 int tl_stream_set_keepalive(tl_stream *s, bool on, unsigned delay)
@@ -132,5 +132,5 @@ int tl_stream_set_keepalive(tl_stream *s, bool on, unsigned delay)
         return TL_ENOTSUP;
     if (on && delay == 0)
         return TL_EINVAL;
-    return uv_tcp_keepalive(&s->uv.tcp, on, delay);
+    return uv_tcp_keepalive(&s->sock.uv.tcp, on, delay);
 }

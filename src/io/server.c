@@ -117,7 +117,7 @@ static int new_connection(tl_server *srv, int fd)
         close(fd);
         return TL_ENOMEM;
     }
-    int rc = srv->path ? uv_pipe_open(&s->uv.pipe, fd) : uv_tcp_open(&s->uv.tcp, fd);
+    int rc = srv->path ? uv_pipe_open(&s->sock.uv.pipe, fd) : uv_tcp_open(&s->sock.uv.tcp, fd);
     if (rc) {
         close(fd);
         tl__stream_release(s);

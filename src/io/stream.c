@@ -1,4 +1,5 @@
-/* tl_stream: asyncio's StreamReader and StreamWriter over one libuv stream.
+/* tl_stream: asyncio's StreamReader and StreamWriter over one transport
+ * (transport.h: a socket, a file, TLS).
  *
  * Reading runs ahead of the reader into one growable buffer, as asyncio's
  * StreamReader does, and pauses above twice the limit (flow control). A task
@@ -6,13 +7,13 @@
  * the read callback wakes it only once the need is met or reading has ended,
  * so a line arriving in many pieces costs one wake-up. A reader that waits on
  * an empty buffer in tl_stream_read lends its own buffer to the next read:
- * the bytes go from the kernel straight to the caller.
+ * the bytes go from the kernel (or TLS) straight to the caller.
  *
  * A cancelled reader only leaves the reader slot: whatever arrived stays
  * buffered, so nothing is lost.
  *
- * Writing tries the socket at once (uv_try_write); what it does not take is
- * copied into wbuf, and at most one uv_write is in flight (fbuf), so bursts of
+ * Writing tries the transport at once (try_write); what it does not take is
+ * copied into wbuf, and at most one write is in flight (fbuf), so bursts of
  * small writes leave as one large one, and the two buffers are reused. */
 #include <string.h>
 
@@ -35,32 +36,27 @@ static size_t write_queued(const tl_stream *s)
 /* ---- lifetime ---- */
 
 static void io_teardown(tl__attached *n);
+static const tl__transport_events stream_events;
 
-tl_stream *tl__stream_new(tl_loop *loop, tl__stream_kind kind, tl__filesrc *file)
+tl_stream *tl__stream_new(tl_loop *loop, tl__stream_kind kind, tl__transport *tp)
 {
     tl_stream *s = tl__calloc(1, sizeof *s);
     if (!s)
         return NULL;
     s->loop = loop;
-    s->refs = 2; /* the owner, the handle (or the file source) */
+    s->refs = 2; /* the owner, the transport */
     s->limit = TL_STREAM_LIMIT_DEFAULT;
     s->high_water = HIGH_WATER;
     s->attached.teardown = io_teardown;
-    switch (kind) {
-    case TL__STREAM_TCP:
-        s->flags = TL__S_TCP;
-        uv_tcp_init(&loop->uv, &s->uv.tcp);
-        uv_tcp_nodelay(&s->uv.tcp, 1); /* applied when the socket is made or opened */
-        break;
-    case TL__STREAM_PIPE:
-        uv_pipe_init(&loop->uv, &s->uv.pipe, 0);
-        break;
-    case TL__STREAM_FILE:
-        s->flags = TL__S_FILE;
-        s->file = file;
-        break;
+    if (kind == TL__STREAM_OVER) {
+        s->tp = tp;
+    } else {
+        s->flags = kind == TL__STREAM_TCP ? TL__S_TCP : 0;
+        tl__sock_init(&s->sock, &loop->uv, kind == TL__STREAM_TCP);
+        s->tp = &s->sock.base;
     }
-    s->uv.handle.data = s;
+    s->tp->ev = &stream_events;
+    s->tp->up = s;
     tl__loop_attach(loop, &s->attached);
     return s;
 }
@@ -80,17 +76,13 @@ void tl__stream_unref(tl_stream *s)
     tl__free(s);
 }
 
-void tl__stream_closed(tl_stream *s)
+static void ev_closed(void *up)
 {
+    tl_stream *s = up;
     s->flags |= TL__S_CLOSED;
     tl__loop_detach(s->loop, &s->attached);
     tl__wlist_wake_all(&s->closers, 0);
-    tl__stream_unref(s); /* the handle's reference */
-}
-
-static void close_cb(uv_handle_t *h)
-{
-    tl__stream_closed(h->data);
+    tl__stream_unref(s); /* the transport's reference */
 }
 
 static void end_reading(tl_stream *s);
@@ -99,13 +91,10 @@ void tl__stream_close_now(tl_stream *s)
 {
     s->flags |= TL__S_CLOSING;
     end_reading(s);
-    if (s->flags & TL__S_UV_CLOSING)
+    if (s->flags & TL__S_TP_CLOSING)
         return;
-    s->flags |= TL__S_UV_CLOSING;
-    if (s->flags & TL__S_FILE)
-        tl__filesrc_close(s);
-    else
-        uv_close(&s->uv.handle, close_cb);
+    s->flags |= TL__S_TP_CLOSING;
+    s->tp->ops->close(s->tp);
 }
 
 void tl__stream_begin_close(tl_stream *s)
@@ -113,7 +102,7 @@ void tl__stream_begin_close(tl_stream *s)
     s->flags |= TL__S_CLOSING;
     end_reading(s);
     /* Writes still buffered go first (asyncio's transport.close flushes);
-     * the write callback closes the handle when they are done. */
+     * the written event closes the transport when they are done. */
     if (!write_queued(s) || s->write_error)
         tl__stream_close_now(s);
 }
@@ -232,31 +221,29 @@ static void consume(tl_stream *s, size_t n)
     }
 }
 
-static void alloc_cb(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
+static int ev_read_buf(void *up, bool may_decline, char **base, size_t *len)
 {
-    (void)suggested;
-    tl_stream *s = h->data;
+    tl_stream *s = up;
     if (s->direct) {
-        *buf = uv_buf_init(s->direct, (unsigned)s->direct_cap);
-        return;
+        *base = s->direct;
+        *len = s->direct_cap;
+        return 0;
     }
-    if (s->hold) {
+    if (s->hold && may_decline) {
         /* The reader just got a full buffer and will be back before the next
          * poll: leave the rest in the kernel for its next direct read rather
          * than copy it through ours (the socket stays readable, so nothing is
          * missed; if the reader does not come back, the next poll reads ahead). */
         s->hold = false;
-        s->declined = true;
-        *buf = uv_buf_init(NULL, 0);
-        return;
+        return TL__READ_DECLINE;
     }
+    s->hold = false;
     size_t want = s->rcap / 2 > CHUNK_MIN ? s->rcap / 2 : CHUNK_MIN;
-    if (!reserve(s, want) && !reserve(s, 1)) {
-        *buf = uv_buf_init(NULL, 0); /* libuv reports UV_ENOBUFS */
-        return;
-    }
-    size_t room = s->rcap - s->rend;
-    *buf = uv_buf_init(s->rbuf + s->rend, room > UINT32_MAX ? UINT32_MAX : (unsigned)room);
+    if (!reserve(s, want) && !reserve(s, 1))
+        return TL_ENOMEM;
+    *base = s->rbuf + s->rend;
+    *len = s->rcap - s->rend;
+    return 0;
 }
 
 /* NEED_SEP: looks for the separator in the bytes not scanned yet. True once
@@ -299,50 +286,31 @@ static void arrived(tl_stream *s)
     update_reading(s);
 }
 
-static void read_cb(uv_stream_t *h, ssize_t nread, const uv_buf_t *buf)
+static void ev_read(void *up, char *base, ssize_t n)
 {
-    tl_stream *s = h->data;
-    if (nread > 0 && s->direct && buf->base == s->direct) {
-        s->hold = (size_t)nread == s->direct_cap;
+    tl_stream *s = up;
+    if (n > 0 && s->direct && base == s->direct) {
+        s->hold = (size_t)n == s->direct_cap;
         s->direct = NULL;
-        s->direct_got = nread;
+        s->direct_got = n;
         tl__wake_slot(&s->reader, 0);
         return;
     }
-    if (nread == UV_ENOBUFS && s->declined) {
-        s->declined = false;
-        return;
-    }
-    if (nread > 0) {
-        s->rend += (size_t)nread;
-        arrived(s);
-        return;
-    }
-    if (nread == 0)
-        return; /* EAGAIN: nothing this time */
-    s->read_error = nread == UV_EOF ? 0 : nread == UV_ENOBUFS ? TL_ENOMEM : (int)nread;
-    end_reading(s);
-}
-
-void tl__stream_feed(tl_stream *s, const char *data, ssize_t n)
-{
-    if (n > 0 && reserve(s, (size_t)n)) {
-        memcpy(s->rbuf + s->rend, data, (size_t)n);
+    if (n > 0) {
         s->rend += (size_t)n;
         arrived(s);
         return;
     }
-    s->read_error = n > 0 ? TL_ENOMEM : (int)n;
+    s->read_error = n == TL_EOF ? 0 : (int)n;
     end_reading(s);
 }
 
-/* Pauses reading ahead. A file stream has no handle to stop: its read in
- * flight finishes, and no next one starts. */
+/* Pauses reading ahead. */
 static void stop_reading(tl_stream *s)
 {
     s->flags &= ~(unsigned)TL__S_READING;
-    if (!(s->flags & (TL__S_UV_CLOSING | TL__S_FILE)))
-        uv_read_stop(&s->uv.stream);
+    if (!(s->flags & TL__S_TP_CLOSING))
+        s->tp->ops->read_stop(s->tp);
 }
 
 /* Reading is over (EOF, an error, close): stops it and wakes the reader. */
@@ -359,18 +327,14 @@ static void end_reading(tl_stream *s)
 
 static int start_reading(tl_stream *s)
 {
-    if (s->flags & TL__S_FILE) {
-        s->flags |= TL__S_READING;
-        tl__filesrc_read(s);
-        return s->read_error;
-    }
-    int rc = uv_read_start(&s->uv.stream, alloc_cb, read_cb);
+    s->flags |= TL__S_READING;
+    int rc = s->tp->ops->read_start(s->tp);
     if (rc) {
+        s->flags &= ~(unsigned)TL__S_READING;
         s->read_error = rc;
         end_reading(s);
         return rc;
     }
-    s->flags |= TL__S_READING;
     return 0;
 }
 
@@ -575,9 +539,9 @@ static void wake_drainers(tl_stream *s)
         tl__wlist_wake_all(&s->drainers, 0);
 }
 
-static void shutdown_cb(uv_shutdown_t *req, int status)
+static void ev_shut(void *up, int status)
 {
-    tl_stream *s = req->data;
+    tl_stream *s = up;
     if (status < 0 && status != UV_ECANCELED && status != UV_ENOTCONN && !s->write_error)
         s->write_error = status;
 }
@@ -585,8 +549,7 @@ static void shutdown_cb(uv_shutdown_t *req, int status)
 static void send_eof(tl_stream *s)
 {
     s->flags |= TL__S_SHUT_SENT;
-    s->sreq.data = s;
-    int rc = uv_shutdown(&s->sreq, &s->uv.stream, shutdown_cb);
+    int rc = s->tp->ops->shutdown(s->tp);
     if (rc && rc != UV_ENOTCONN && !s->write_error)
         s->write_error = rc;
 }
@@ -602,8 +565,6 @@ static void write_failed(tl_stream *s, int err)
         tl__stream_close_now(s);
 }
 
-static void write_cb(uv_write_t *req, int status);
-
 /* Sends what gathered in wbuf as the one write in flight. */
 static void submit(tl_stream *s)
 {
@@ -615,18 +576,16 @@ static void submit(tl_stream *s)
     s->wbuf = b;
     s->wcap = c;
     s->wlen = 0;
-    uv_buf_t ub = uv_buf_init(s->fbuf, (unsigned)s->flen);
-    s->wreq.data = s;
-    int rc = uv_write(&s->wreq, &s->uv.stream, &ub, 1, write_cb);
+    int rc = s->tp->ops->write(s->tp, s->fbuf, s->flen);
     if (rc) {
         s->flen = 0;
         write_failed(s, rc);
     }
 }
 
-static void write_cb(uv_write_t *req, int status)
+static void ev_written(void *up, int status)
 {
-    tl_stream *s = req->data;
+    tl_stream *s = up;
     s->flen = 0;
     if (status < 0) {
         write_failed(s, status);
@@ -664,8 +623,8 @@ static bool gather(tl_stream *s, const char *data, size_t n)
 
 int tl_stream_write(tl_stream *s, const void *data, size_t n)
 {
-    if (s->flags & TL__S_FILE)
-        return TL_EBADF; /* read-only */
+    if (!s->tp->ops->write)
+        return TL_EBADF; /* read-only: a file */
     if (s->write_error)
         return s->write_error;
     if (s->flags & (TL__S_WRITE_EOF | TL__S_CLOSING))
@@ -674,11 +633,10 @@ int tl_stream_write(tl_stream *s, const void *data, size_t n)
         return 0;
     const char *p = data;
     if (!write_queued(s)) {
-        uv_buf_t ub = uv_buf_init((char *)(uintptr_t)p, n > UINT32_MAX ? UINT32_MAX : (unsigned)n);
-        int w = uv_try_write(&s->uv.stream, &ub, 1);
-        if (w < 0 && w != UV_EAGAIN) {
-            write_failed(s, w);
-            return w;
+        ssize_t w = s->tp->ops->try_write(s->tp, p, n);
+        if (w < 0) {
+            write_failed(s, (int)w);
+            return (int)w;
         }
         if (w > 0) {
             p += w;
@@ -714,7 +672,7 @@ int tl_stream_drain(tl_stream *s)
 
 int tl_stream_write_eof(tl_stream *s)
 {
-    if (s->flags & TL__S_FILE)
+    if (!s->tp->ops->shutdown)
         return TL_EBADF;
     if (s->flags & TL__S_CLOSING)
         return TL_EPIPE;
@@ -737,3 +695,11 @@ void tl_stream_set_write_limit(tl_stream *s, size_t high)
     if (write_queued(s) <= high / 4)
         wake_drainers(s);
 }
+
+static const tl__transport_events stream_events = {
+    .read_buf = ev_read_buf,
+    .read = ev_read,
+    .written = ev_written,
+    .shut = ev_shut,
+    .closed = ev_closed,
+};

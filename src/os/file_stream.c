@@ -1,9 +1,9 @@
 /* tl_open_file_stream: a read-only tl_stream over a file, so that
  * tl_stream_readline, readuntil, readexactly and read work on files with the
- * stream's own code. libuv cannot poll a regular file, so the stream's source
- * is a chain of uv_fs_read requests on the thread pool, one in flight at a
- * time, each into the source's own chunk (the stream's buffer may move while
- * a pool thread writes), handed to the stream with tl__stream_feed. */
+ * stream's own code. libuv cannot poll a regular file, so this transport is
+ * a chain of uv_fs_read requests on the thread pool, one in flight at a
+ * time, each into the transport's own chunk (the stream's buffer may move
+ * while a pool thread writes), then copied up with tl__transport_deliver. */
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -13,60 +13,96 @@
 
 #define CHUNK ((size_t)64 * 1024)
 
-struct tl__filesrc {
+typedef struct filesrc {
+    tl__transport base;
     uv_fs_t req;
+    uv_loop_t *loop;
     int fd;
     int64_t offset;
-    bool busy; /* a read is in flight */
+    bool busy;    /* a read is in flight */
+    bool reading; /* the layer above wants bytes: a read follows the last */
+    bool closing;
     char chunk[CHUNK];
-};
+} filesrc;
 
-static void finish_close(tl_stream *s)
+static filesrc *file_of(tl__transport *t)
 {
-    close(s->file->fd); /* a regular file's close does not block */
-    tl__free(s->file);
-    s->file = NULL;
-    tl__stream_closed(s);
+    return tl__container_of(t, filesrc, base);
 }
+
+static void finish_close(filesrc *f)
+{
+    close(f->fd); /* a regular file's close does not block */
+    const tl__transport_events *ev = f->base.ev;
+    void *up = f->base.up;
+    tl__free(f);
+    ev->closed(up);
+}
+
+static int start_read(filesrc *f);
 
 static void read_done(uv_fs_t *req)
 {
-    tl_stream *s = req->data;
-    tl__filesrc *f = s->file;
+    filesrc *f = req->data;
     ssize_t n = req->result;
     uv_fs_req_cleanup(req);
     f->busy = false;
-    if (s->flags & TL__S_UV_CLOSING) {
-        finish_close(s);
+    if (f->closing) {
+        finish_close(f);
         return;
     }
     if (n > 0)
         f->offset += n;
-    tl__stream_feed(s, f->chunk, n); /* 0: the end of the file */
-    if ((s->flags & TL__S_READING) && !(s->flags & TL__S_EOF))
-        tl__filesrc_read(s);
+    else
+        f->reading = false; /* the end of the file, or an error: no read follows */
+    tl__transport_deliver(&f->base, f->chunk, n);
+    if (f->reading && !f->closing && (n = start_read(f)) < 0)
+        tl__transport_deliver(&f->base, NULL, n);
 }
 
-void tl__filesrc_read(tl_stream *s)
+/* One read into the chunk unless one is in flight: 0 or libuv's error. */
+static int start_read(filesrc *f)
 {
-    tl__filesrc *f = s->file;
     if (f->busy)
-        return;
+        return 0;
     uv_buf_t b = uv_buf_init(f->chunk, CHUNK);
-    f->req.data = s;
-    int rc = uv_fs_read(&s->loop->uv, &f->req, f->fd, &b, 1, f->offset, read_done);
+    f->req.data = f;
+    int rc = uv_fs_read(f->loop, &f->req, f->fd, &b, 1, f->offset, read_done);
     if (rc) {
-        tl__stream_feed(s, NULL, rc);
-        return;
+        f->reading = false;
+        return rc;
     }
     f->busy = true;
+    return 0;
 }
 
-void tl__filesrc_close(tl_stream *s)
+static int file_read_start(tl__transport *t)
 {
-    if (!s->file->busy)
-        finish_close(s); /* else read_done closes it: the pool still uses the fd */
+    filesrc *f = file_of(t);
+    f->reading = true;
+    return start_read(f);
 }
+
+/* The read in flight finishes; no next one starts. */
+static void file_read_stop(tl__transport *t)
+{
+    file_of(t)->reading = false;
+}
+
+static void file_close(tl__transport *t)
+{
+    filesrc *f = file_of(t);
+    f->closing = true;
+    if (!f->busy)
+        finish_close(f); /* else read_done closes it: the pool still uses the fd */
+}
+
+/* Read-only: no try_write, write, shutdown, or socket. */
+static const tl__transport_ops file_ops = {
+    .read_start = file_read_start,
+    .read_stop = file_read_stop,
+    .close = file_close,
+};
 
 /* Opens path read-only on the pool: the fd, or an error. */
 static int open_on_pool(tl__fsop *op, const char *path)
@@ -94,14 +130,15 @@ int tl_open_file_stream(const char *path, tl_stream **out)
         close(fd);
         return TL_EISDIR;
     }
-    tl__filesrc *f = tl__malloc(sizeof *f);
-    tl_stream *s = f ? tl__stream_new(op.self->loop, TL__STREAM_FILE, f) : NULL;
+    filesrc *f = tl__malloc(sizeof *f);
+    if (f)
+        *f = (filesrc){.base.ops = &file_ops, .loop = &op.self->loop->uv, .fd = fd};
+    tl_stream *s = f ? tl__stream_new(op.self->loop, TL__STREAM_OVER, &f->base) : NULL;
     if (!s) {
         tl__free(f);
         close(fd);
         return TL_ENOMEM;
     }
-    *f = (tl__filesrc){.fd = fd};
     tl__stream_start(s);
     *out = s;
     return 0;

@@ -89,7 +89,7 @@ static int plan_pipe(tl_process *p, int i, size_t limit, stdio_plan *pl)
         return TL_ENOMEM;
     uv_os_sock_t sv[2];
     int rc = uv_socketpair(SOCK_STREAM, 0, sv, UV_NONBLOCK_PIPE, 0);
-    if (!rc && (rc = uv_pipe_open(&s->uv.pipe, sv[0]))) {
+    if (!rc && (rc = uv_pipe_open(&s->sock.uv.pipe, sv[0]))) {
         close(sv[0]);
         close(sv[1]);
     }
