@@ -676,6 +676,10 @@ typedef struct tl_server_opts {
     bool ipv6_only;    /* IPV6_V6ONLY; by default "::" also accepts IPv4 */
     size_t limit;      /* each stream's buffer limit; 0: TL_STREAM_LIMIT_DEFAULT */
     size_t stack_size; /* the handler tasks' stacks; 0: TL_STACK_DEFAULT */
+    /* TLS (tulip/tls.h): each connection's handshake completes before its handler
+     * runs, and one that fails never reaches it. NULL: plain TCP. Retained. */
+    const struct tl_tls_ctx *tls;
+    double tls_handshake_timeout; /* 0: TL_TLS_HANDSHAKE_TIMEOUT (60 s) */
 } tl_server_opts;
 
 /* never suspends unless host needs a lookup; 0 and a listening server in *out,

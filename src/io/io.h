@@ -20,6 +20,7 @@ enum tl__stream_flags {
     TL__S_TP_CLOSING = 1 << 6, /* the transport's close was called */
     TL__S_CLOSED = 1 << 7,     /* its closed event came */
     TL__S_RELEASED = 1 << 8,   /* the owner gave the handle up */
+    TL__S_ABORT = 1 << 9,      /* aborted (or torn down): the transport closes without ceremony */
 };
 
 enum tl__need { TL__NEED_ANY, TL__NEED_EXACT, TL__NEED_SEP };
@@ -86,6 +87,14 @@ void tl__stream_ref(tl_stream *s);
 void tl__stream_unref(tl_stream *s);
 /* Gives up the owner's reference, closing the stream first. */
 void tl__stream_release(tl_stream *s);
+/* Suspends until every buffered write has been sent: 0, the write error,
+ * TL_ECANCELED, TL_ETIMEDOUT. */
+int tl__stream_flush(tl_stream *s, tl_task *self);
+/* Stops reading ahead until tl__stream_start. */
+void tl__stream_pause(tl_stream *s);
+/* rc, with the transport's reason made tl_error_detail() when rc is one of
+ * tulip's own codes (TLS's). */
+int tl__stream_detail(const tl_stream *s, int rc);
 
 /* Resolves host:port for socktype (getaddrinfo flags added): suspends unless
  * host is numeric, which skips the thread pool. 0 and a list to free with

@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "../tls/tls.h"
 #include "io.h"
 
 #define ACCEPT_BATCH    64 /* accepts per readiness: let the rest of the loop run */
@@ -31,6 +32,8 @@ struct tl_server {
     tl_conn_fn fn;
     void *arg;
     size_t limit, stack_size;
+    tl_tls_ctx *tls; /* retained */
+    double tls_handshake_timeout;
     char *path; /* Unix server */
     int port;
     listener *ls;
@@ -49,6 +52,7 @@ static void server_unref(tl_server *srv)
         return;
     tl__free(srv->ls);
     tl__free(srv->path);
+    tl_tls_ctx_release(srv->tls);
     tl__free(srv);
 }
 
@@ -96,7 +100,14 @@ static int conn_main(void *arg)
     tl_stream *s = arg;
     tl_server *srv = s->server;
     tl_task *self = s->handler;
-    int rc = (self->flags & TL__CANCEL_REQ) ? TL_ECANCELED : srv->fn(s, srv->arg);
+    int rc = (self->flags & TL__CANCEL_REQ) ? TL_ECANCELED : 0;
+    /* A failed handshake never reaches the handler. */
+    if (!rc && srv->tls)
+        rc = tl__stream_start_tls_ex(s, srv->tls, NULL, true, srv->tls_handshake_timeout, 0);
+    if (!rc)
+        rc = srv->fn(s, srv->arg);
+    else if (srv->tls)
+        s->flags |= TL__S_ABORT;
     if (!(s->flags & TL__S_RELEASED))
         tl__stream_release(s);
     conn_unlink(srv, s);
@@ -288,6 +299,8 @@ static tl_server *server_new(tl_conn_fn fn, void *arg, const tl_server_opts *o, 
     srv->arg = arg;
     srv->limit = o->limit ? o->limit : TL_STREAM_LIMIT_DEFAULT;
     srv->stack_size = o->stack_size;
+    srv->tls = o->tls ? tl_tls_ctx_retain((tl_tls_ctx *)o->tls) : NULL;
+    srv->tls_handshake_timeout = o->tls_handshake_timeout;
     srv->attached.teardown = io_teardown;
     return srv;
 }

@@ -97,9 +97,11 @@ static void close_cb(uv_handle_t *h)
     k->base.ev->closed(k->base.up);
 }
 
-static void sock_close(tl__transport *t)
+static void sock_close(tl__transport *t, bool graceful)
 {
-    uv_close(&sock_of(t)->uv.handle, close_cb);
+    (void)graceful; /* a socket's close is the same either way */
+    if (!uv_is_closing(&sock_of(t)->uv.handle))
+        uv_close(&sock_of(t)->uv.handle, close_cb);
 }
 
 static uv_stream_t *sock_socket(tl__transport *t)

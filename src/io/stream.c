@@ -30,7 +30,7 @@ static size_t buffered(const tl_stream *s)
 
 static size_t write_queued(const tl_stream *s)
 {
-    return s->wlen + s->flen;
+    return s->wlen + s->flen + s->tp->queued;
 }
 
 /* ---- lifetime ---- */
@@ -94,7 +94,7 @@ void tl__stream_close_now(tl_stream *s)
     if (s->flags & TL__S_TP_CLOSING)
         return;
     s->flags |= TL__S_TP_CLOSING;
-    s->tp->ops->close(s->tp);
+    s->tp->ops->close(s->tp, !(s->flags & TL__S_ABORT) && !s->write_error);
 }
 
 void tl__stream_begin_close(tl_stream *s)
@@ -127,6 +127,9 @@ void tl__stream_release(tl_stream *s)
 static void io_teardown(tl__attached *n)
 {
     tl_stream *s = tl__container_of(n, tl_stream, attached);
+    s->flags |= TL__S_ABORT; /* the loop is going: nothing may wait */
+    if ((s->flags & TL__S_TP_CLOSING) && !(s->flags & TL__S_CLOSED))
+        s->tp->ops->close(s->tp, false); /* a graceful close in progress ends now */
     tl__stream_close_now(s);
     if (!(s->flags & TL__S_RELEASED)) {
         s->flags |= TL__S_RELEASED;
@@ -139,6 +142,7 @@ void tl_stream_abort(tl_stream *s)
     tl__need_loop("tl_stream_abort");
     must_own(s, "tl_stream_abort");
     s->wlen = 0; /* dropped, as asyncio's transport.abort() drops them */
+    s->flags |= TL__S_ABORT;
     tl__stream_close_now(s);
     tl__stream_release(s);
 }
@@ -360,6 +364,22 @@ int tl__stream_start(tl_stream *s)
     return s->read_error;
 }
 
+void tl__stream_pause(tl_stream *s)
+{
+    if (s->flags & TL__S_READING)
+        stop_reading(s);
+}
+
+int tl__stream_detail(const tl_stream *s, int rc)
+{
+    if (rc <= TL_ETLS && rc > -6000 && s->tp->ops->detail) {
+        const char *d = s->tp->ops->detail(s->tp);
+        if (d)
+            tl__error_detail_set("%s", d);
+    }
+    return rc;
+}
+
 static void reader_detach(tl_task *t, void *ctx)
 {
     (void)t;
@@ -401,7 +421,7 @@ ssize_t tl_stream_read(tl_stream *s, void *buf, size_t n)
             return (ssize_t)k;
         }
         if (s->flags & TL__S_EOF)
-            return s->read_error; /* 0 at a clean EOF */
+            return tl__stream_detail(s, s->read_error); /* 0 at a clean EOF */
         s->need_kind = TL__NEED_ANY;
         s->direct = buf;
         s->direct_cap = n > UINT32_MAX ? UINT32_MAX : n;
@@ -442,7 +462,7 @@ int tl_stream_readexactly(tl_stream *s, void *buf, size_t n, size_t *partial)
         take(s, buf, have);
         if (partial)
             *partial = have;
-        return err ? err : TL_EOF;
+        return err ? tl__stream_detail(s, err) : TL_EOF;
     }
     take(s, buf, n);
     update_reading(s);
@@ -465,7 +485,7 @@ static int find_separator(tl_stream *s, tl_task *self, const void *sep, size_t s
         if (scan(s))
             return s->found && s->found <= s->scan_max ? 0 : TL_ENOBUFS;
         if (s->flags & TL__S_EOF)
-            return s->read_error ? s->read_error : TL_EOF;
+            return s->read_error ? tl__stream_detail(s, s->read_error) : TL_EOF;
         tl__stream_ref(s);
         int rc = wait_readable(s, self);
         tl__stream_unref(s);
@@ -626,7 +646,7 @@ int tl_stream_write(tl_stream *s, const void *data, size_t n)
     if (!s->tp->ops->write)
         return TL_EBADF; /* read-only: a file */
     if (s->write_error)
-        return s->write_error;
+        return tl__stream_detail(s, s->write_error);
     if (s->flags & (TL__S_WRITE_EOF | TL__S_CLOSING))
         return TL_EPIPE;
     if (n == 0)
@@ -652,11 +672,21 @@ int tl_stream_write(tl_stream *s, const void *data, size_t n)
     return s->write_error;
 }
 
+int tl__stream_flush(tl_stream *s, tl_task *self)
+{
+    int rc = 0;
+    tl__stream_ref(s);
+    while (!rc && write_queued(s) && !s->write_error && !(rc = tl__interrupt(self)))
+        rc = tl__wait_in(self, &s->drainers, "stream flush", s);
+    tl__stream_unref(s);
+    return rc ? rc : s->write_error;
+}
+
 int tl_stream_drain(tl_stream *s)
 {
     tl_task *self = tl__need_task("tl_stream_drain");
     if (s->write_error)
-        return s->write_error;
+        return tl__stream_detail(s, s->write_error);
     if (write_queued(s) <= s->high_water)
         return 0;
     int rc = tl__interrupt(self);

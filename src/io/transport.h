@@ -32,7 +32,8 @@ typedef struct tl__transport_events {
     /* n > 0 bytes arrived at base (from read_buf); n < 0: reading has ended
      * with TL_EOF or an error, and no further read event follows. */
     void (*read)(void *up, char *base, ssize_t n);
-    /* The write in flight has finished: 0 or an error. */
+    /* What the transport took has all been sent (the write in flight, and
+     * bytes counted in queued): 0 or an error. */
     void (*written)(void *up, int status);
     /* The shutdown has finished: 0 or an error. */
     void (*shut)(void *up, int status);
@@ -44,7 +45,9 @@ typedef struct tl__transport_ops {
     int (*read_start)(tl__transport *t); /* 0 or an error */
     void (*read_stop)(tl__transport *t);
     /* Writes what it can now without waiting: bytes taken (0: none), or an
-     * error. NULL for a read-only transport, as are write and shutdown. */
+     * error. Bytes taken but not yet sent are counted in queued, and a
+     * written event follows once they are. NULL for a read-only transport,
+     * as are write and shutdown. */
     ssize_t (*try_write)(tl__transport *t, const char *p, size_t n);
     /* Starts the one write in flight; p stays valid until written. 0 or an
      * error (then no written event follows). */
@@ -52,17 +55,25 @@ typedef struct tl__transport_ops {
     /* Ends the write side once the write in flight is done: 0 or an error
      * (then no shut event follows). */
     int (*shutdown)(tl__transport *t);
-    /* Starts closing; the closed event follows, never from inside close. */
-    void (*close)(tl__transport *t);
+    /* Starts closing; the closed event follows, never from inside close.
+     * graceful: the peer is told properly (TLS's close_notify), at the cost
+     * of a bounded wait; else the connection is dropped at once. Called
+     * again, not graceful, it cuts a graceful close short (the loop is
+     * going); any other second call does nothing. */
+    void (*close)(tl__transport *t, bool graceful);
     /* The libuv stream under it, for addresses and socket options; NULL
      * when there is none. */
     uv_stream_t *(*socket)(tl__transport *t);
+    /* The reason behind the last of tulip's own errors (TL_ETLS, ...) it
+     * reported, for tl_error_detail(); NULL, or no such op: none. */
+    const char *(*detail)(tl__transport *t);
 } tl__transport_ops;
 
 struct tl__transport {
     const tl__transport_ops *ops;
     const tl__transport_events *ev;
-    void *up; /* the layer above, passed to each event */
+    void *up;      /* the layer above, passed to each event */
+    size_t queued; /* bytes taken that wait inside the transport (TLS's ciphertext) */
 };
 
 /* For a transport whose bytes arrive in its own memory (a file's chunk):

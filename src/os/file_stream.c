@@ -89,9 +89,12 @@ static void file_read_stop(tl__transport *t)
     file_of(t)->reading = false;
 }
 
-static void file_close(tl__transport *t)
+static void file_close(tl__transport *t, bool graceful)
 {
+    (void)graceful;
     filesrc *f = file_of(t);
+    if (f->closing)
+        return;
     f->closing = true;
     if (!f->busy)
         finish_close(f); /* else read_done closes it: the pool still uses the fd */
