@@ -6,6 +6,7 @@
 #include <signal.h>
 
 #include "http_util.h"
+#include "tls_util.h"
 
 #define PYTHON "/usr/bin/python3" /* the system's: it has aiohttp */
 
@@ -287,4 +288,55 @@ static int slow_body(void *arg)
 Test(http_peers, a_slow_body_attack_does_not_stop_another_client_being_served)
 {
     RUN(slow_body, NULL);
+}
+
+/* ---- HTTPS ---- */
+
+static int https_curl(void *arg)
+{
+    (void)arg;
+    certs c;
+    make_certs(&c);
+    tl_tls_ctx *sc = tl_tls_server_ctx_new(c.srv_cert, c.srv_key);
+    cr_assert_not_null(sc, "%s", tl_error_detail());
+    const char *alpn[] = {"http/1.1"};
+    cr_assert_eq(tl_tls_ctx_set_alpn(sc, alpn, 1), 0);
+    tl_http_server_opts o = {.tls = sc};
+    tl_http_server *srv = http_serve(echo_http, NULL, &o);
+    char u1[64], u2[64], *out, *err;
+    snprintf(u1, sizeof u1, "https://localhost:%d/a?x=1", tl_http_server_port(srv));
+    snprintf(u2, sizeof u2, "https://127.0.0.1:%d/b", tl_http_server_port(srv));
+    char resolve[64];
+    snprintf(resolve, sizeof resolve, "localhost:%d:127.0.0.1", tl_http_server_port(srv));
+    /* verified by name and by IP, two requests on one TLS connection */
+    char *ok[] = {"curl", "-sS", "-v", "--cacert", c.ca, "--resolve", resolve, u1, u1, NULL};
+    cr_assert_eq(run_peer(ok, NULL, &out, &err, 20), 0, "%s", err);
+    cr_assert_str_eq(out, "GET /a ?x=1 0:GET /a ?x=1 0:");
+    cr_assert(strstr(err, "Re-using existing connection"), "%s", err);
+    cr_assert(strstr(err, "ALPN: server accepted http/1.1"), "%s", err);
+    free(out);
+    free(err);
+    char *post[] = {"curl", "-sS", "--cacert", c.ca, "--data-binary", "@-", u2, NULL};
+    cr_assert_eq(run_peer(post, "a body over TLS", &out, &err, 20), 0, "%s", err);
+    cr_assert_str_eq(out, "POST /b ? 15:a body over TLS");
+    free(out);
+    free(err);
+    /* without our CA curl refuses, and the server goes on serving */
+    char *refused[] = {"curl", "-sS", u2, NULL};
+    cr_assert_eq(run_peer(refused, NULL, &out, &err, 20), 60, "curl's 'peer certificate' exit: %s",
+                 err);
+    free(out);
+    free(err);
+    cr_assert_eq(run_peer(post, "still serving", &out, &err, 20), 0, "%s", err);
+    free(out);
+    free(err);
+    http_stop(srv);
+    tl_tls_ctx_release(sc);
+    remove_certs(&c);
+    return 0;
+}
+
+Test(http_peers, https_against_curl)
+{
+    RUN(https_curl, NULL);
 }

@@ -48,8 +48,8 @@ typedef int (*tl_http_handler)(tl_http_req *req, tl_http_resp *resp, void *arg);
 /* Zeroed fields mean the defaults (in brackets). */
 typedef struct tl_http_server_opts {
     tl_server_opts server; /* the stream server's options (backlog, reuse_port, ...) */
-    /* HTTPS: pending the TLS transport (not in this build): a non-NULL tls makes
-     * tl_http_server_start fail with TL_ENOTSUP until it lands */
+    /* HTTPS: a server context (tulip/tls.h); each connection's handshake comes
+     * before its first request, within server.tls_handshake_timeout [60 s] */
     const struct tl_tls_ctx *tls;
     size_t max_head;       /* request line and headers, bytes [16 KiB]; more is 431 */
     size_t max_line;       /* the request line alone [8 KiB]; more is 414 */
@@ -66,7 +66,7 @@ typedef struct tl_http_server_opts {
 } tl_http_server_opts;
 
 /* never suspends (a host name suspends for its lookup); 0 and a serving server in *out,
- * errors as tl_start_server, TL_ENOTSUP (opts->tls: HTTPS is not there yet), TL_EINVAL
+ * errors as tl_start_server, TL_EINVAL
  * (handler NULL), TL_ENOMEM. opts may be NULL. */
 TL_EXTERN int tl_http_server_start(tl_http_handler handler, void *arg, const char *host, int port,
                                    const tl_http_server_opts *opts, tl_http_server **out);

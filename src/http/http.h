@@ -12,6 +12,7 @@
 
 #include <tulip.h>
 #include <tulip/http.h>
+#include <tulip/tls.h>
 
 #include "../ctx/alloc.h"
 #include "parse.h"

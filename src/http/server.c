@@ -47,8 +47,6 @@ int tl_http_server_start(tl_http_handler handler, void *arg, const char *host, i
     *out = NULL;
     if (!handler)
         return TL_EINVAL;
-    if (opts && opts->tls)
-        return TL_ENOTSUP; /* HTTPS waits for the TLS transport (docs/design.md) */
     tl_http_server *hs = tl__calloc(1, sizeof *hs);
     if (!hs)
         return TL_ENOMEM;
@@ -62,6 +60,8 @@ int tl_http_server_start(tl_http_handler handler, void *arg, const char *host, i
     tl_server_opts so = hs->o.server;
     if (!so.stack_size)
         so.stack_size = hs->o.stack_size;
+    if (!so.tls)
+        so.tls = hs->o.tls; /* HTTPS: the handshake before the first request's head */
     int rc = tl_start_server(tl__http_conn_main, hs, host, port, &so, &hs->srv);
     if (rc) {
         tl__free(hs);

@@ -216,6 +216,9 @@ int tl__http_conn_main(tl_stream *s, void *arg)
     tl__http_conn c = {.hs = hs, .s = s, .task = tl_current_task(), .accepted = tl_time()};
     tl__http_conn_link(hs, &c);
     tl_stream_set_write_limit(s, TL__HTTP_WRITE_HIGH);
+    /* HTTPS: a client that closes without close_notify is ordinary; the
+     * framing (Content-Length, chunked) tells a cut-off body itself. */
+    tl_stream_allow_truncation(s, true);
     c.fields = tl__malloc(hs->o.max_headers * sizeof *c.fields);
     if (c.fields)
         serve(&c);

@@ -343,7 +343,7 @@ int tl_start_server(tl_conn_fn handler, void *arg, const char *host, int port,
 {
     *out = NULL;
     const tl_server_opts *o = opts ? opts : &no_opts;
-    if (!handler || port < 0 || port > 65535)
+    if (!handler || port < 0 || port > 65535 || (o->tls && !o->tls->server))
         return TL_EINVAL;
     tl__need_loop("tl_start_server");
     struct addrinfo *res = NULL;
