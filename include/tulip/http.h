@@ -137,6 +137,122 @@ TL_EXTERN bool tl_http_resp_started(const tl_http_resp *resp);
 
 /* ---- end of the HTTP server section ---- */
 
+/* ======================================================================
+ * HTTP client
+ *
+ * aiohttp.ClientSession on libcurl's multi-socket API: a tl_http_client is a
+ * session with its own connection pool (keep-alive reuse, HTTP/2 over TLS
+ * when the server offers it), DNS and TLS-session caches, a cookie jar,
+ * default headers, redirects and timeouts. Make one per program (or per
+ * loop) and send every request through it: a client per request throws the
+ * pool away. A client belongs to the loop it was made on.
+ *
+ * A request waits in tulip, not in libcurl, for one of the client's
+ * max_in_flight slots: a million queued requests hold no easy handle, buffer
+ * or socket each. tl_http_request suspends until the whole response has
+ * arrived (or, for a stream request, its head); an HTTP status is never an
+ * error unless raise_for_status asks. Cancellation, a timeout scope around
+ * the call, or the request's own timeouts end the transfer cleanly.
+ * Failures carry libcurl's message in tl_error_detail().
+ * ====================================================================== */
+
+typedef struct tl_http_client tl_http_client;
+typedef struct tl_http_response tl_http_response;
+
+/* Zeroed fields mean the defaults (in brackets). */
+typedef struct tl_http_client_opts {
+    unsigned max_connections;          /* open connections in all [100] */
+    unsigned max_connections_per_host; /* [0: no limit beyond max_connections] */
+    unsigned max_in_flight;            /* requests handed to libcurl at once [max_connections] */
+    double timeout;                    /* a whole request, queue wait included [300 s]; < 0 none */
+    double connect_timeout;            /* a connection's set-up, TLS included [30 s]; < 0 none */
+    double read_timeout;               /* idle time between bytes of a response [60 s]; < 0 none */
+    int max_redirects;                 /* followed [10]; < 0: redirects are not followed */
+    const char *user_agent;            /* ["tulip/<version> libcurl/<version>"] */
+    const char *const *headers;        /* "Name: value" sent with every request, NULL-ended */
+    const char *ca_file;               /* trusted CAs (PEM) [the system's store] */
+    bool insecure;                     /* no certificate or host name verification [false] */
+    int http_version;                  /* 11: HTTP/1.1 only; 20: HTTP/2 also over plain http
+                                          (prior knowledge) [0: HTTP/2 when TLS offers it] */
+    bool no_decompress;                /* no Accept-Encoding, bodies as sent [false] */
+    bool no_cookies;                   /* no cookie jar [false] */
+    bool no_env_proxy;                 /* ignore http_proxy and friends [false] */
+    size_t max_body;                   /* a whole (not streamed) body, bytes [64 MiB] */
+    size_t max_head;                   /* a response's header bytes [256 KiB] */
+    size_t stream_buffer;              /* a streamed body buffered ahead of the reader [64 KiB] */
+    unsigned retries;                  /* extra tries of an idempotent request [0] */
+    double retry_backoff;              /* the first retry's delay, doubling each time [0.1 s] */
+    double retry_max_delay;            /* the longest delay, Retry-After included [30 s] */
+    double rate;                       /* requests started per second [0: no limit] */
+    double burst;                      /* requests that may start at once under rate [1] */
+} tl_http_client_opts;
+
+/* One request. Only url is needed. */
+typedef struct tl_http_request_opts {
+    const char *method;         /* ["GET"]; "HEAD" asks for no body */
+    const char *url;            /* http:// or https:// */
+    const char *const *headers; /* "Name: value", NULL-ended; one named as a default replaces it */
+    const void *body;           /* sent as is (with Content-Length), valid until the call returns */
+    size_t body_len;
+    double timeout;        /* this request's total timeout [0: the client's]; < 0 none */
+    bool stream;           /* return after the head; read the body with tl_http_response_read */
+    bool raise_for_status; /* a 4xx or 5xx status is TL_EHTTP (the response still returned) */
+} tl_http_request_opts;
+
+/* Seconds. dns, connect, tls, first_byte and total count from the moment the
+ * transfer left the queue, as libcurl's own times do (a reused connection has
+ * connect and tls 0); queued is the wait for a slot (and the rate limit). */
+typedef struct tl_http_timings {
+    double queued, dns, connect, tls, first_byte, total;
+    bool reused;        /* the request went over a connection opened before */
+    unsigned redirects; /* followed */
+    unsigned tries;     /* 1, plus the retries made */
+} tl_http_timings;
+
+/* never suspends; a session, or NULL when memory runs out or an option is invalid.
+ * opts may be NULL. */
+TL_EXTERN tl_http_client *tl_http_client_new(const tl_http_client_opts *opts);
+/* never suspends; ends the requests still in flight (their callers get TL_ECANCELED),
+ * closes every connection; responses still held stay readable up to what arrived */
+TL_EXTERN void tl_http_client_free(tl_http_client *c);
+
+/* suspends until the response is complete (or its head, for req->stream); 0 and the
+ * response in *out, TL_EINVAL (no URL, a bad header), TL_EAI_NONAME (lookup),
+ * TL_ECONNREFUSED and other connect errors, TL_ETIMEDOUT (a timeout or a scope),
+ * TL_ECANCELED, TL_ECERT, TL_ETLS, TL_EOF (the body ended early), TL_EMSGSIZE (over
+ * max_body or max_head), TL_EHTTP (a protocol error, too many redirects, or
+ * raise_for_status: then *out is set too), TL_ESHUTDOWN (the client was freed),
+ * TL_ENOMEM. On error *out is NULL unless said. */
+TL_EXTERN int tl_http_request(tl_http_client *c, const tl_http_request_opts *req,
+                              tl_http_response **out);
+/* suspends as tl_http_request: a GET of url */
+TL_EXTERN int tl_http_get(tl_http_client *c, const char *url, tl_http_response **out);
+
+/* never suspend: the final response's status (200), its HTTP version (10, 11, 20, 30),
+ * the URL it came from after redirects */
+TL_EXTERN int tl_http_response_status(const tl_http_response *r);
+TL_EXTERN int tl_http_response_version(const tl_http_response *r);
+TL_EXTERN const char *tl_http_response_url(const tl_http_response *r);
+/* the first header named name (case-insensitive), NULL when there is none */
+TL_EXTERN const char *tl_http_response_header(const tl_http_response *r, const char *name);
+/* how many header fields; the i-th (in order) in *name and *value: 0, TL_ERANGE */
+TL_EXTERN size_t tl_http_response_header_count(const tl_http_response *r);
+TL_EXTERN int tl_http_response_header_at(const tl_http_response *r, size_t i, const char **name,
+                                         const char **value);
+/* the whole body (NUL-terminated beyond *len; len may be NULL); for a stream
+ * response, what is buffered and not yet read */
+TL_EXTERN const char *tl_http_response_body(const tl_http_response *r, size_t *len);
+/* suspends while no byte is buffered; up to n bytes of a stream response's body, 0 at
+ * its end; the transfer pauses while the reader is stream_buffer behind; TL_ETIMEDOUT,
+ * TL_ECANCELED, the transfer's errors as tl_http_request */
+TL_EXTERN ssize_t tl_http_response_read(tl_http_response *r, void *buf, size_t n);
+/* never suspends; the request's timings (complete once the body is) */
+TL_EXTERN void tl_http_response_timings(const tl_http_response *r, tl_http_timings *t);
+/* never suspends; ends a transfer still running and frees the response */
+TL_EXTERN void tl_http_response_free(tl_http_response *r);
+
+/* ---- end of the HTTP client section ---- */
+
 #ifdef __cplusplus
 }
 #endif
