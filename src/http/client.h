@@ -44,6 +44,7 @@ struct tl_http_client {
     /* easy handles of finished transfers, kept for reuse (their caches stay warm) */
     CURL **spares;
     unsigned nspares;
+    unsigned neasy; /* easy handles alive (in the multi or spare): tests read it */
     /* the socket table, indexed by fd */
     tl__http_sock **socks;
     size_t nsocks;
@@ -83,6 +84,7 @@ struct tl_http_response {
     uint64_t deadline; /* the total timeout, hrtime; UINT64_MAX none */
     tl_http_timings t;
     char errbuf[CURL_ERROR_SIZE];
+    char cb_msg[96]; /* why a callback failed the transfer (libcurl overwrites errbuf) */
 };
 
 /* client.c */

@@ -39,11 +39,26 @@ static void drain(tl_http_client *c)
     }
 }
 
+/* A socket the socket callback could not watch (no memory) stalls its
+ * transfer: fail every transfer in flight, here, outside the callbacks.
+ * Returning -1 from the callback instead would mark the whole multi dead,
+ * and the client with it, for good. */
+static void fail_on_oom(tl_http_client *c)
+{
+    if (!c->oom)
+        return;
+    c->oom = false;
+    for (tl_http_response *r = c->live; r; r = r->next)
+        if (r->in_multi)
+            tl__http_xfer_finish(r, CURLE_OK, TL_ENOMEM);
+}
+
 static void action(tl_http_client *c, curl_socket_t fd, int flags)
 {
     int running = 0; /* libcurl writes it without a NULL check */
     curl_multi_socket_action(c->multi, fd, flags, &running);
     drain(c);
+    fail_on_oom(c);
 }
 
 /* ---- sockets ---- */
@@ -132,13 +147,15 @@ static int socket_cb(CURL *easy, curl_socket_t fd, int what, void *userp, void *
     }
     tl__http_sock *sk = sock_find(c, fd);
     if (!sk && !(sk = sock_new(c, fd))) {
-        c->oom = true;
-        return -1; /* fails every transfer; they report TL_ENOMEM */
+        c->oom = true; /* see fail_on_oom */
+        return 0;
     }
     sk->events = (what & CURL_POLL_IN ? UV_READABLE : 0) | (what & CURL_POLL_OUT ? UV_WRITABLE : 0);
     if (!sk->events)
-        return uv_poll_stop(&sk->poll) == 0 ? 0 : -1;
-    return uv_poll_start(&sk->poll, sk->events, poll_cb) == 0 ? 0 : -1;
+        uv_poll_stop(&sk->poll);
+    else if (uv_poll_start(&sk->poll, sk->events, poll_cb) != 0)
+        c->oom = true;
+    return 0;
 }
 
 /* CURLOPT_OPENSOCKETFUNCTION: close-on-exec, and counted. */
@@ -247,8 +264,10 @@ void tl__http_multi_shutdown(tl_http_client *c)
     for (tl_http_response *r = c->live; r; r = r->next)
         if (!r->done)
             tl__http_xfer_finish(r, CURLE_OK, TL_ECANCELED);
-    while (c->nspares)
+    while (c->nspares) {
         curl_easy_cleanup(c->spares[--c->nspares]);
+        c->neasy--;
+    }
     curl_multi_cleanup(c->multi);
     c->multi = NULL;
     for (size_t fd = 0; fd < c->nsocks; fd++)
@@ -268,6 +287,8 @@ CURL *tl__http_easy_get(tl_http_client *c)
         curl_easy_reset(e);
     } else if (!(e = curl_easy_init())) {
         return NULL;
+    } else {
+        c->neasy++;
     }
     curl_easy_setopt(e, CURLOPT_OPENSOCKETFUNCTION, open_cb);
     curl_easy_setopt(e, CURLOPT_OPENSOCKETDATA, c);
@@ -280,8 +301,10 @@ CURL *tl__http_easy_get(tl_http_client *c)
 void tl__http_easy_put(tl_http_client *c, CURL *e)
 {
     unsigned cap = c->o.max_in_flight < MAX_SPARES ? c->o.max_in_flight : MAX_SPARES;
-    if (c->multi && c->nspares < cap)
+    if (c->multi && c->nspares < cap) {
         c->spares[c->nspares++] = e;
-    else
+    } else {
         curl_easy_cleanup(e);
+        c->neasy--;
+    }
 }

@@ -52,7 +52,7 @@ static size_t write_cb(char *p, size_t size, size_t nmemb, void *ud)
     }
     if (!r->stream && r->blen + n > r->max_body) {
         r->cb_error = TL_EMSGSIZE;
-        snprintf(r->errbuf, sizeof r->errbuf, "response body over max_body (%zu bytes)",
+        snprintf(r->cb_msg, sizeof r->cb_msg, "response body over max_body (%zu bytes)",
                  r->max_body);
         return CURL_WRITEFUNC_ERROR;
     }
@@ -177,7 +177,7 @@ static size_t header_cb(char *p, size_t size, size_t nmemb, void *ud)
     }
     if ((r->head_bytes += n) > r->max_head_bytes) {
         r->cb_error = TL_EMSGSIZE;
-        snprintf(r->errbuf, sizeof r->errbuf, "response head over max_head (%zu bytes)",
+        snprintf(r->cb_msg, sizeof r->cb_msg, "response head over max_head (%zu bytes)",
                  r->max_head_bytes);
         return 0;
     }
@@ -326,7 +326,9 @@ void tl__http_xfer_finish(tl_http_response *r, CURLcode cc, int code)
         code = tl__http_map_error(r, cc);
     if (!code && r->cb_error)
         code = r->cb_error;
-    if (!r->errbuf[0] && cc != CURLE_OK)
+    if (r->cb_msg[0])
+        snprintf(r->errbuf, sizeof r->errbuf, "%s", r->cb_msg);
+    else if (!r->errbuf[0] && cc != CURLE_OK)
         snprintf(r->errbuf, sizeof r->errbuf, "%s", curl_easy_strerror(cc));
     if (r->in_multi) {
         collect_info(r);
