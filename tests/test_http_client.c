@@ -153,6 +153,14 @@ static int route(tl_http_req *req, tl_http_resp *resp, void *arg)
         return route_headers(req, resp);
     if (!strcmp(p, "/echo"))
         return echo_http(req, resp, NULL);
+    if (!strcmp(p, "/setcookie")) {
+        tl_http_resp_add_header(resp, "Set-Cookie", "flavour=tulip; Path=/");
+        return tl_http_resp_send(resp, 200, "text/plain", "set", 3);
+    }
+    if (!strcmp(p, "/cookie")) {
+        const char *v = tl_http_req_header(req, "cookie");
+        return tl_http_resp_send(resp, 200, "text/plain", v ? v : "-", v ? strlen(v) : 1);
+    }
     if (!strcmp(p, "/missing"))
         return tl_http_resp_send(resp, 404, "text/plain", "no", 2);
     return tl_http_resp_send(resp, 200, "text/plain", "hello", 5);
@@ -322,6 +330,38 @@ static int post(void *arg)
     tl_http_client_free(c);
     stop();
     return 0;
+}
+
+static int cookies(void *arg)
+{
+    (void)arg;
+    start(NULL);
+    tl_http_client *c = tl_http_client_new(NULL);
+    tl_http_response *r;
+    cr_assert_eq(tl_http_get(c, url("/cookie"), &r), 0);
+    cr_assert_str_eq(tl_http_response_body(r, NULL), "-");
+    tl_http_response_free(r);
+    cr_assert_eq(tl_http_get(c, url("/setcookie"), &r), 0);
+    tl_http_response_free(r);
+    cr_assert_eq(tl_http_get(c, url("/cookie"), &r), 0);
+    cr_assert_str_eq(tl_http_response_body(r, NULL), "flavour=tulip");
+    tl_http_response_free(r);
+    tl_http_client_free(c);
+    tl_http_client_opts o = {.no_cookies = true};
+    c = tl_http_client_new(&o);
+    cr_assert_eq(tl_http_get(c, url("/setcookie"), &r), 0);
+    tl_http_response_free(r);
+    cr_assert_eq(tl_http_get(c, url("/cookie"), &r), 0);
+    cr_assert_str_eq(tl_http_response_body(r, NULL), "-");
+    tl_http_response_free(r);
+    tl_http_client_free(c);
+    stop();
+    return 0;
+}
+
+Test(http_client, the_cookie_jar_carries_cookies_across_requests)
+{
+    RUN(cookies, NULL);
 }
 
 Test(http_client, methods_bodies_and_bad_requests_refused_locally)

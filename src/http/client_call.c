@@ -102,7 +102,7 @@ static bool retry_delay(const tl_http_client *c, const tl_http_request_opts *req
     const char *m = req->method ? req->method : "GET";
     bool idempotent = !strcmp(m, "GET") || !strcmp(m, "HEAD") || !strcmp(m, "PUT") ||
                       !strcmp(m, "DELETE") || !strcmp(m, "OPTIONS");
-    if (tries > c->o.retries || !idempotent || !retryable(rc, r))
+    if (c->closed || tries > c->o.retries || !idempotent || !retryable(rc, r))
         return false;
     double base = c->o.retry_backoff * ldexp(1.0, (int)tries - 1);
     double d = base / 2 + jitter() * base / 2;
@@ -134,6 +134,7 @@ int tl_http_request(tl_http_client *c, const tl_http_request_opts *req, tl_http_
         tl_timeout_enter(&scope, total);
         deadline = tl__deadline_after(total);
     }
+    c->refs++; /* the owner may free the client while this call waits */
     double queued0 = tl_time();
     int rc;
     tl_http_response *r = NULL;
@@ -154,6 +155,7 @@ int tl_http_request(tl_http_client *c, const tl_http_request_opts *req, tl_http_
     /* A deadline that passed just as the response arrived keeps the response. */
     if (total > 0)
         tl_timeout_exit(&scope);
+    tl__http_client_unref(c);
     *out = r;
     return rc;
 }

@@ -251,6 +251,9 @@ int tl__http_multi_init(tl_http_client *c)
     return 0;
 }
 
+static void easy_cleanup(tl_http_client *c, CURL *e);
+static void easy_forget(CURL *e);
+
 /* The order (design.md, "The HTTP client"): transfers first (their tasks
  * woken), then the spare easy handles, then the multi, which may still call
  * socket_cb and timer_cb while it closes its connections, then whatever
@@ -264,10 +267,8 @@ void tl__http_multi_shutdown(tl_http_client *c)
     for (tl_http_response *r = c->live; r; r = r->next)
         if (!r->done)
             tl__http_xfer_finish(r, CURLE_OK, TL_ECANCELED);
-    while (c->nspares) {
-        curl_easy_cleanup(c->spares[--c->nspares]);
-        c->neasy--;
-    }
+    while (c->nspares)
+        easy_cleanup(c, c->spares[--c->nspares]);
     curl_multi_cleanup(c->multi);
     c->multi = NULL;
     for (size_t fd = 0; fd < c->nsocks; fd++)
@@ -284,12 +285,16 @@ CURL *tl__http_easy_get(tl_http_client *c)
     CURL *e;
     if (c->nspares) {
         e = c->spares[--c->nspares];
+        easy_forget(e);
         curl_easy_reset(e);
     } else if (!(e = curl_easy_init())) {
         return NULL;
     } else {
         c->neasy++;
     }
+    /* "" turns the cookie engine on (the jar is the share's); see easy_forget */
+    if (!c->o.no_cookies)
+        curl_easy_setopt(e, CURLOPT_COOKIEFILE, "");
     curl_easy_setopt(e, CURLOPT_OPENSOCKETFUNCTION, open_cb);
     curl_easy_setopt(e, CURLOPT_OPENSOCKETDATA, c);
     curl_easy_setopt(e, CURLOPT_CLOSESOCKETFUNCTION, close_cb);
@@ -298,13 +303,28 @@ CURL *tl__http_easy_get(tl_http_client *c)
     return e;
 }
 
+/* CURLOPT_COOKIEFILE appends to a list that libcurl 7.88.1 loses on
+ * curl_easy_reset and curl_easy_cleanup; NULL frees it (and, as the jar is
+ * shared, keeps the cookies). */
+static void easy_forget(CURL *e)
+{
+    curl_easy_setopt(e, CURLOPT_COOKIEFILE, NULL);
+}
+
+static void easy_cleanup(tl_http_client *c, CURL *e)
+{
+    easy_forget(e);
+    curl_easy_cleanup(e);
+    c->neasy--;
+}
+
 void tl__http_easy_put(tl_http_client *c, CURL *e)
 {
+
     unsigned cap = c->o.max_in_flight < MAX_SPARES ? c->o.max_in_flight : MAX_SPARES;
     if (c->multi && c->nspares < cap) {
         c->spares[c->nspares++] = e;
     } else {
-        curl_easy_cleanup(e);
-        c->neasy--;
+        easy_cleanup(c, e);
     }
 }

@@ -429,8 +429,6 @@ static void set_options(tl_http_response *r, const tl_http_request_opts *req, CU
     }
     if (!o->no_decompress)
         curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "");
-    if (!o->no_cookies)
-        curl_easy_setopt(e, CURLOPT_COOKIEFILE, "");
     if (o->no_env_proxy)
         curl_easy_setopt(e, CURLOPT_PROXY, "");
     curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, ms_of(o->connect_timeout));
