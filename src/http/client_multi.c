@@ -93,8 +93,12 @@ static void poll_cb(uv_poll_t *h, int status, int events)
     if (status < 0) {
         /* libuv reports POLLERR (a refused connect, an RST) as UV_EBADF and
          * stops the handle itself: libcurl must hear of it, or it waits on a
-         * watch that no longer exists. */
-        flags = CURL_CSELECT_ERR;
+         * watch that no longer exists. ERR alone makes libcurl fail the
+         * transfer outright ("select/poll returned error"); with what was
+         * watched beside it, libcurl reads or writes, sees the reset itself,
+         * and can retry a request on a reused connection that had died. */
+        flags = CURL_CSELECT_ERR | (sk->events & UV_READABLE ? CURL_CSELECT_IN : 0) |
+                (sk->events & UV_WRITABLE ? CURL_CSELECT_OUT : 0);
     } else {
         if (events & UV_READABLE)
             flags |= CURL_CSELECT_IN;

@@ -254,8 +254,12 @@ int tl__http_map_error(tl_http_response *r, CURLcode cc)
     case CURLE_SSL_CRL_BADFILE:
     case CURLE_SSL_CLIENTCERT:
         return TL_ETLS;
-    case CURLE_SEND_ERROR:
     case CURLE_RECV_ERROR:
+        /* Debian's 7.88.1 carries the later 300 KiB cap on a response head */
+        if (!strncmp(r->errbuf, "Too large response headers", 26))
+            return TL_EMSGSIZE;
+        return os ? -(int)os : TL_ECONNRESET;
+    case CURLE_SEND_ERROR:
         return os ? -(int)os : TL_ECONNRESET;
     case CURLE_GOT_NOTHING:
         return TL_ECONNRESET;
@@ -263,8 +267,15 @@ int tl__http_map_error(tl_http_response *r, CURLcode cc)
         return TL_EOF;
     case CURLE_OUT_OF_MEMORY:
         return TL_ENOMEM;
+    case CURLE_UNSUPPORTED_PROTOCOL: {
+        /* a scheme libcurl does not speak, or a server's reply that is no
+         * HTTP at all ("Received HTTP/0.9 when not allowed") */
+        char *ip = NULL;
+        if (r->easy)
+            curl_easy_getinfo(r->easy, CURLINFO_PRIMARY_IP, &ip);
+        return ip && *ip ? TL_EHTTP : TL_EINVAL;
+    }
     case CURLE_URL_MALFORMAT:
-    case CURLE_UNSUPPORTED_PROTOCOL:
     case CURLE_BAD_FUNCTION_ARGUMENT:
         return TL_EINVAL;
     case CURLE_FILESIZE_EXCEEDED:
