@@ -7,7 +7,7 @@
 # Each page's first ```c block after its "## EXAMPLE" heading is extracted to
 # a temporary directory and compiled with
 #     cc -std=gnu11 -Wall -Wextra -Werror -I include -c
-# If build/libtulip.a exists it is then linked (-luv -lssl -lcrypto -lpthread -lm) and run
+# If build/libtulip.a exists it is then linked (-luv -lcurl -lssl -lcrypto -lpthread -lm) and run
 # with a 10 s timeout; a non-zero exit fails it. A page other than README.md
 # without an example fails too. Exits non-zero if anything failed.
 # VERBOSE=1 shows each example's output; TULIP_LIB=path uses another static
@@ -17,7 +17,7 @@ set -u
 read -r -a CC <<<"${CC:-cc}" # may carry flags: CC="clang -fsanitize=address"
 CFLAGS=(-std=gnu11 -Wall -Wextra -Werror -I include)
 LIB=${TULIP_LIB:-build/libtulip.a} # TULIP_LIB overrides, e.g. to test compile-only
-LIBS=(-luv -lssl -lcrypto -lpthread -lm)
+LIBS=(-luv -lcurl -lssl -lcrypto -lpthread -lm)
 
 if [ ! -f include/tulip.h ] || [ ! -d docs/reference ]; then
     echo "check-examples: run me from the repository root (include/tulip.h, docs/reference/)" >&2
