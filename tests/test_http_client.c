@@ -747,6 +747,43 @@ Test(http_client, cancellation_at_random_points_of_a_thousand_requests_leaks_not
     RUN(cancel_random, NULL);
 }
 
+/* Thousands of requests queued on one client hold no libcurl state each:
+ * the easy handles never outnumber the slots. */
+static int many_queued(void *arg)
+{
+    (void)arg;
+    start(NULL);
+    tl_http_client_opts o = {.max_connections = 8};
+    tl_http_client *c = tl_http_client_new(&o);
+    enum { N = 5000 };
+    static cjob jobs[N];
+    static tl_task *t[N];
+    for (int i = 0; i < N; i++) {
+        jobs[i] = (cjob){c, i};
+        t[i] = tl_create_task(one_get, &jobs[i]);
+    }
+    tl_sleep(0.05);
+    cr_assert_eq(c->in_flight, 8);
+    cr_assert_leq(c->neasy, 8);
+    unsigned max_easy = 0;
+    for (int i = 0; i < N; i++) {
+        cr_assert_eq(tl_await(t[i]), 0);
+        if (c->neasy > max_easy)
+            max_easy = c->neasy;
+        tl_task_release(t[i]);
+    }
+    cr_assert_leq(max_easy, 8, "%u easy handles", max_easy);
+    cr_assert_leq(c->max_open_sockets, 8);
+    tl_http_client_free(c);
+    stop();
+    return 0;
+}
+
+Test(http_client, thousands_of_queued_requests_hold_no_easy_handle_each)
+{
+    RUN(many_queued, NULL);
+}
+
 /* Requests in flight when the client is freed end with TL_ECANCELED. */
 static int free_busy(void *arg)
 {
