@@ -26,6 +26,7 @@ bench:
 	@bench/run build-bench
 	@bench/echo build-bench
 	@flock /tmp/tulip-bench.lock bench/http_server build-bench
+	@flock /tmp/tulip-bench.lock bench/http_client build-bench
 
 # Each libFuzzer target in fuzz/ over its corpus for FUZZ_TIME seconds (new inputs go
 # to build-fuzz/corpus/<name>, the seeds in fuzz/corpus/<name> stay as they are).
