@@ -159,6 +159,25 @@ static void head_end(tl_http_response *r)
     xfer_wake(r);
 }
 
+/* A status line's code: three digits after the version and one space, then
+ * a space or the line's end; 0 when it is not that (libcurl lets through
+ * control bytes and codes outside 100-999, the fuzzer found). */
+static int status_of(const char *p, size_t n)
+{
+    const char *sp = memchr(p, ' ', n);
+    if (!sp || (size_t)(sp - p) + 4 > n)
+        return 0;
+    const char *d = sp + 1;
+    for (int i = 0; i < 3; i++)
+        if (d[i] < '0' || d[i] > '9')
+            return 0;
+    size_t after = (size_t)(d + 3 - p);
+    if (after < n && d[3] != ' ' && d[3] != '\r' && d[3] != '\n')
+        return 0;
+    int code = (d[0] - '0') * 100 + (d[1] - '0') * 10 + (d[2] - '0');
+    return code >= 100 ? code : 0;
+}
+
 /* One header line (or the status line, or the blank line) of one head. */
 static size_t header_cb(char *p, size_t size, size_t nmemb, void *ud)
 {
@@ -169,8 +188,12 @@ static size_t header_cb(char *p, size_t size, size_t nmemb, void *ud)
         return n; /* trailers */
     if (n >= 5 && memcmp(p, "HTTP/", 5) == 0) {
         /* a new head: a redirect's, a 1xx's successor, the final one */
-        const char *sp = memchr(p, ' ', n);
-        r->status = sp ? atoi(sp + 1) : 0;
+        r->status = status_of(p, n);
+        if (!r->status) {
+            r->cb_error = TL_EHTTP;
+            snprintf(r->cb_msg, sizeof r->cb_msg, "malformed status line");
+            return 0;
+        }
         r->hlen = r->nhdrs = 0;
         r->head_bytes = n;
         return n;
