@@ -35,7 +35,7 @@ int tl__stream_start_tls_ex(tl_stream *s, const tl_tls_ctx *ctx, const char *hos
     tl_task *self = tl__need_task("tl_stream_start_tls");
     tl__error_detail_clear();
     if (!ctx || ctx->server != server_side || s->tp != &s->sock.base ||
-        (hostname && !hostname[0]) || bad_timeout(handshake_timeout) ||
+        (hostname && (!hostname[0] || hostname[0] == '.')) || bad_timeout(handshake_timeout) ||
         bad_timeout(shutdown_timeout))
         return TL_EINVAL;
     if (s->reader)
@@ -49,9 +49,9 @@ int tl__stream_start_tls_ex(tl_stream *s, const tl_tls_ctx *ctx, const char *hos
     tl__tls *t = tl__tls_new(s, s->tp, ctx, server_side, hostname,
                              shutdown_timeout > 0 ? shutdown_timeout : TL_TLS_SHUTDOWN_TIMEOUT);
     if (!t)
-        return hostname && hostname[0] == '.' ? TL_EINVAL : TL_ENOMEM;
+        return TL_ENOMEM;
     if (hand_over_read_ahead(s, t)) {
-        tl__tls_discard(t, s);
+        tl__tls_discard(t);
         return TL_ENOMEM;
     }
     s->tp = &t->base;

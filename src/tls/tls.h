@@ -63,11 +63,12 @@ typedef struct tl__tls {
 } tl__tls;
 
 /* A TLS transport over lower for the stream s (taking lower's events); NULL
- * when memory runs out. Starts no I/O. */
+ * when memory runs out. hostname must not be empty or start with a dot.
+ * Starts no I/O. */
 tl__tls *tl__tls_new(tl_stream *s, tl__transport *lower, const tl_tls_ctx *ctx, bool server,
                      const char *hostname, double shutdown_timeout);
 /* Frees a TLS transport that never started (lower's events go back to s). */
-void tl__tls_discard(tl__tls *t, tl_stream *s);
+void tl__tls_discard(tl__tls *t);
 /* Feeds bytes read ahead as plaintext into TLS's input. */
 int tl__tls_feed(tl__tls *t, const char *p, size_t n);
 /* Starts the handshake and parks self until it ends, at most timeout

@@ -635,18 +635,14 @@ static const tl__transport_ops tls_ops = {
 /* ---- making one ---- */
 
 /* SNI goes only with a name; the certificate is checked against the name
- * or the IP literal (as CPython does). */
-static int set_peer_name(tl__tls *t, const char *hostname)
+ * or the IP literal (as CPython does). False when memory runs out. */
+static bool set_peer_name(tl__tls *t, const char *hostname)
 {
     X509_VERIFY_PARAM *param = SSL_get0_param(t->ssl);
     if (X509_VERIFY_PARAM_set1_ip_asc(param, hostname) == 1)
-        return 0;
-    if (hostname[0] == '.')
-        return TL_EINVAL;
+        return true;
     SSL_set_hostflags(t->ssl, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
-    if (SSL_set1_host(t->ssl, hostname) != 1 || SSL_set_tlsext_host_name(t->ssl, hostname) != 1)
-        return TL_ENOMEM;
-    return 0;
+    return SSL_set1_host(t->ssl, hostname) == 1 && SSL_set_tlsext_host_name(t->ssl, hostname) == 1;
 }
 
 tl__tls *tl__tls_new(tl_stream *s, tl__transport *lower, const tl_tls_ctx *ctx, bool server,
@@ -667,14 +663,14 @@ tl__tls *tl__tls_new(tl_stream *s, tl__transport *lower, const tl_tls_ctx *ctx, 
         ERR_clear_error();
         return NULL;
     }
-    BIO_set_mem_eof_return(t->in, -1); /* empty means "wait for more" until the socket ends */
-    SSL_set_bio(t->ssl, t->in, t->out);
+    BIO_set_mem_eof_return(t->in, -1);  /* empty means "wait for more" until the socket ends */
+    SSL_set_bio(t->ssl, t->in, t->out); /* the SSL owns both BIOs now */
     t->server = server;
     if (server) {
         SSL_set_accept_state(t->ssl);
     } else {
         SSL_set_connect_state(t->ssl);
-        if (hostname && set_peer_name(t, hostname)) {
+        if (hostname && !set_peer_name(t, hostname)) {
             SSL_free(t->ssl);
             tl__free(t);
             ERR_clear_error();
@@ -695,9 +691,8 @@ tl__tls *tl__tls_new(tl_stream *s, tl__transport *lower, const tl_tls_ctx *ctx, 
     return t;
 }
 
-void tl__tls_discard(tl__tls *t, tl_stream *s)
+void tl__tls_discard(tl__tls *t)
 {
-    (void)s;
     t->lower->ev = t->base.ev;
     t->lower->up = t->base.up;
     SSL_free(t->ssl);
